@@ -1,0 +1,282 @@
+"""The `fabplan` command line: thin wrappers over the pipeline, exit codes and error display.
+
+Exit codes: 0 success; 1 a run that could not produce a plan (infeasible, solver failure,
+verification failed); 2 bad input or usage. Errors go to stderr without a traceback unless
+--debug is given.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from optimizer import __version__, console
+from optimizer.errors import FabplanError, InputError
+
+app = typer.Typer(
+    name="fabplan",
+    help="Plan a chip-fab build-out: where and when to build fabs, how big, which energy "
+    "contracts power them and which partners fund what share, at least cost.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_state = {"debug": False}
+DEFAULT_DATA = Path("data")
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.out.print(f"fabplan {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _global(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="Print only warnings and errors.")
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "-v", "--verbose", help="Print more detail (model sizes, coefficient ranges)."
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show Python tracebacks on errors.")
+    ] = False,
+) -> None:
+    """Global options apply to every command."""
+    console.set_verbosity(0 if quiet else 2 if verbose else 1)
+    _state["debug"] = debug
+
+
+def _print_problems(error: InputError) -> None:
+    for w in error.warnings:
+        console.warn(str(w))
+    for p in error.problems:
+        console.err.print(str(p), markup=False)
+    console.error(str(error))
+
+
+def _print_warnings(warnings: list) -> None:
+    for w in warnings:
+        console.warn(str(w))
+
+
+@app.command()
+def validate(
+    data_dir: Annotated[Path, typer.Argument(help="Data folder to check.")] = DEFAULT_DATA,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a parameter for this check, e.g. discount_rate=0.05."),
+    ] = None,
+) -> None:
+    """Load and check a data folder; print an inventory or every problem found. Writes nothing."""
+    from optimizer.inputs import load_case, parse_overrides
+
+    case = load_case(data_dir, parse_overrides(set_ or []))
+    _print_warnings(case.warnings)
+    inv = case.inventory()
+    p = case.params
+    console.info(f"{data_dir}: valid")
+    console.info(", ".join(f"{n} {k}" for k, n in inv.items()) + f" ({p.first_year}-{p.last_year})")
+
+
+@app.command()
+def init(
+    new_dir: Annotated[
+        Path, typer.Argument(help="Folder to create with a copy of the default dataset.")
+    ],
+) -> None:
+    """Copy the default dataset into NEW_DIR to start a new case."""
+    from optimizer.inputs import default_data_dir
+
+    if new_dir.exists() and any(new_dir.iterdir()):
+        raise _usage(f"{new_dir} exists and is not empty; choose a new folder")
+    src = default_data_dir()
+    new_dir.mkdir(parents=True, exist_ok=True)
+    for f in sorted(src.iterdir()):
+        if f.is_file() and (f.suffix == ".csv" or f.name == "README.md"):
+            shutil.copy2(f, new_dir / f.name)
+    console.info(
+        f"copied the default dataset from {src} to {new_dir}; edit the CSV files, then "
+        f"`fabplan validate {new_dir}`"
+    )
+
+
+@app.command()
+def solve(
+    data_dir: Annotated[Path, typer.Argument(help="Data folder to plan from.")] = DEFAULT_DATA,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            help="Demand scenario to plan for (default: parameters.csv default_scenario)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Plan folder to write (default: reports/<scenario>/)."),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Override a parameter for this run, e.g. --set discount_rate=0.05."
+        ),
+    ] = None,
+    integer: Annotated[
+        bool, typer.Option("--integer", help="Binary site opening and whole build modules (MIP).")
+    ] = False,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(help="Stop the solver after this many seconds (best plan is kept)."),
+    ] = None,
+    mip_gap: Annotated[
+        float | None, typer.Option(help="Relative MIP gap at which to stop (integer mode).")
+    ] = None,
+    threads: Annotated[int | None, typer.Option(help="Threads HiGHS may use.")] = None,
+    solver_log: Annotated[
+        Path | None, typer.Option(help="Write the HiGHS log to this file.")
+    ] = None,
+    write_model: Annotated[
+        Path | None,
+        typer.Option(help="Also write the model as FILE.mps or FILE.lp for other solvers."),
+    ] = None,
+    report: Annotated[
+        str,
+        typer.Option(
+            help="Report formats to write with the plan (comma list of html,md,xlsx; "
+            "'none' for none)."
+        ),
+    ] = "html,md,xlsx",
+) -> None:
+    """Solve a case and write the plan (tables, summary.json and report) atomically."""
+    from optimizer.inputs import parse_overrides
+    from optimizer.pipeline import SolveRequest, run_solve
+
+    if time_limit is not None and time_limit <= 0:
+        raise _usage("--time-limit must be positive")
+    if mip_gap is not None and mip_gap < 0:
+        raise _usage("--mip-gap must be >= 0")
+    if threads is not None and threads < 1:
+        raise _usage("--threads must be >= 1")
+    req = SolveRequest(
+        data_dir=data_dir,
+        out_dir=out,
+        scenario=scenario,
+        overrides=parse_overrides(set_ or []),
+        integer=integer,
+        time_limit=time_limit,
+        mip_gap=mip_gap,
+        threads=threads,
+        solver_log=solver_log,
+        write_model=write_model,
+        report_formats=_formats(report),
+    )
+    result = run_solve(req)
+    if result.previous is not None:
+        console.info(f"replaced the previous plan in {result.out_dir} (kept in {result.previous})")
+    if console.verbosity() >= 1:
+        try:
+            from optimizer.report import print_summary
+        except ImportError:
+            console.info(f"plan written to {result.out_dir}")
+        else:
+            print_summary(result.out_dir)
+
+
+@app.command()
+def verify(
+    plan_dir: Annotated[Path, typer.Argument(help="Plan folder written by `fabplan solve`.")],
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data", help="Data folder to check against (default: the one in summary.json)."
+        ),
+    ] = None,
+) -> None:
+    """Check independently (pandas only) that a plan honours every constraint and that its costs add up."""
+    from optimizer.verify import run_verify_command
+
+    code = run_verify_command(plan_dir, data)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command("report")
+def report_cmd(
+    plan_dir: Annotated[Path, typer.Argument(help="Plan folder written by `fabplan solve`.")],
+    format_: Annotated[
+        str, typer.Option("--format", help="Comma list of html, md, xlsx.")
+    ] = "html,md,xlsx",
+) -> None:
+    """Write report.html, report.md and plan.xlsx into a plan folder from its tables only."""
+    from optimizer.report import write_reports
+
+    paths = write_reports(plan_dir, list(_formats(format_)))
+    for p in paths:
+        console.info(f"wrote {p}")
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    if text.strip().lower() == "none":
+        return ()
+    items = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    bad = [f for f in items if f not in ("html", "md", "xlsx")]
+    if bad:
+        raise _usage(f"unknown report format(s) {', '.join(bad)}; expected html, md, xlsx or none")
+    return items
+
+
+def _usage(message: str) -> FabplanError:
+    from optimizer.errors import UsageError
+
+    return UsageError(message)
+
+
+def main() -> None:
+    """Console-script entry point: run the app and map errors to exit codes."""
+    try:
+        app(standalone_mode=False)
+    except FabplanError as e:
+        if _state["debug"]:
+            traceback.print_exc()
+        if isinstance(e, InputError):
+            _print_problems(e)
+        else:
+            console.error(str(e))
+            for line in getattr(e, "details", []):
+                console.err.print(f"  {line}", markup=False)
+        sys.exit(e.exit_code)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        console.error("aborted")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        console.error("interrupted; nothing was written")
+        sys.exit(130)
+    except Exception as e:  # click usage errors and anything unexpected
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        if _state["debug"]:
+            traceback.print_exc()
+        console.error(f"internal error: {type(e).__name__}: {e} (run with --debug for details)")
+        sys.exit(1)
+    sys.exit(0)

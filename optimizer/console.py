@@ -1,0 +1,69 @@
+"""Terminal output: one place that knows about --quiet/--verbose and where text goes.
+
+Progress and results go to stdout through rich; problems and errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+_verbosity = 1  # 0 quiet, 1 normal, 2 verbose
+
+
+def set_verbosity(level: int) -> None:
+    global _verbosity
+    _verbosity = level
+
+
+def verbosity() -> int:
+    return _verbosity
+
+
+def info(message: str) -> None:
+    """Normal progress line (hidden by -q)."""
+    if _verbosity >= 1:
+        out.print(message)
+
+
+def detail(message: str) -> None:
+    """Extra detail (only with -v)."""
+    if _verbosity >= 2:
+        out.print(f"[dim]{message}[/dim]")
+
+
+def warn(message: str) -> None:
+    """Warnings go to stderr and are shown even with -q."""
+    err.print(f"[yellow]warning:[/yellow] {message}")
+
+
+def error(message: str) -> None:
+    err.print(f"[bold red]error:[/bold red] {message}")
+
+
+@contextmanager
+def step(
+    name: str, timings: dict[str, float] | None = None, key: str | None = None
+) -> Iterator[None]:
+    """Time a pipeline step, print `name ... 1.23 s`, and record it in `timings[key]`."""
+    start = time.perf_counter()
+    if _verbosity >= 1:
+        with out.status(f"{name} ...", spinner="dots") if out.is_terminal else _null():
+            yield
+    else:
+        yield
+    elapsed = time.perf_counter() - start
+    if timings is not None:
+        timings[key or name] = elapsed
+    info(f"{name:<28} {elapsed:8.2f} s")
+
+
+@contextmanager
+def _null() -> Iterator[None]:
+    yield

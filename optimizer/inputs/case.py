@@ -1,0 +1,103 @@
+"""The validated input case: what the model, the verifier and the report read.
+
+Every table is a plain pandas DataFrame with the contract's column names (data/README.md),
+optional columns filled with their defaults, typed (ints for years, floats for quantities,
+str for ids), plus a `_line` column holding the line number of the row in its CSV file
+(for messages that point a user at the row to change). Optional files that are absent are
+represented as documented on each field, so downstream code needs no special cases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+IMPLICIT_PARTNER = "equity"
+
+
+@dataclass(frozen=True)
+class Params:
+    first_year: int
+    last_year: int
+    discount_rate: float
+    unmet_penalty_usd_per_gpu: float
+    carbon_price_usd_per_t: float = 0.0
+    asset_life_years: int = 20
+    default_scenario: str = ""
+    ramp_up: tuple[float, ...] = ()  # fractions of nameplate in the first years online; then 1.0
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.last_year + 1))
+
+    def ramp(self, years_online: int) -> float:
+        """Fraction of a build's nameplate available in its `years_online`-th year (0 = first)."""
+        if years_online < 0:
+            return 0.0
+        return self.ramp_up[years_online] if years_online < len(self.ramp_up) else 1.0
+
+
+@dataclass
+class Case:
+    """A loaded, validated data folder.
+
+    sites:            site, region, node, existing_wspm, max_wspm, capex_usd_per_wspm,
+                      opex_usd_per_wafer, energy_mwh_per_wafer, lead_time_years (int),
+                      first_build_year (int), utilization, fixed_cost_usd_per_year, subsidy_rate,
+                      subsidy_cap_musd (inf when uncapped), module_wspm, country, operator, name
+    products:         product, node, gpus_per_wafer
+    demand:           scenario, year (int), product, market, gpus
+    scenarios:        scenario, probability, description (always present; when scenarios.csv is
+                      absent: the scenarios of demand.csv with equal probabilities)
+    shipping:         region, market, cost_usd_per_gpu (always present; when shipping.csv is
+                      absent: every site region x every market at cost 0)
+    energy:           contract, region, source, price_usd_per_mwh, max_mw, capacity_factor,
+                      first_year (int), last_year (int), co2_t_per_mwh, fixed_usd_per_mw_year;
+                      None when energy.csv is absent (energy is not modelled)
+    partners:         partner, kind, max_commitment_musd (inf = no limit), cost_of_capital,
+                      min_share, max_share (always present; when partners.csv is absent: one
+                      implicit partner "equity" at discount_rate with no limit)
+    partner_regions:  partner, region, max_share (empty when absent)
+    regions:          region, max_capacity_share, from_year (int) (empty when absent)
+    files:            every input file read, name -> path (for hashes in summary.json)
+    warnings:         legal but suspicious inputs, printed, never fatal
+    overrides:        the --set overrides applied, name -> value as given
+    """
+
+    data_dir: Path
+    params: Params
+    sites: pd.DataFrame
+    products: pd.DataFrame
+    demand: pd.DataFrame
+    scenarios: pd.DataFrame
+    shipping: pd.DataFrame
+    energy: pd.DataFrame | None
+    partners: pd.DataFrame
+    partner_regions: pd.DataFrame
+    regions: pd.DataFrame
+    files: dict[str, Path] = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
+    overrides: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def years(self) -> list[int]:
+        return self.params.years
+
+    @property
+    def markets(self) -> list[str]:
+        return sorted(self.demand["market"].unique())
+
+    def inventory(self) -> dict[str, int]:
+        """Counts shown by `fabplan validate`."""
+        return {
+            "sites": len(self.sites),
+            "regions": self.sites["region"].nunique(),
+            "products": len(self.products),
+            "markets": len(self.markets),
+            "contracts": 0 if self.energy is None else len(self.energy),
+            "partners": len(self.partners),
+            "scenarios": len(self.scenarios),
+            "years": len(self.years),
+        }

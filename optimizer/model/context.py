@@ -1,0 +1,237 @@
+"""Shared machinery for the model modules: variable blocks, constraint families and cost terms.
+
+Every variable block and constraint family is indexed by a plain integer range whose rows are
+described by a pandas DataFrame (the sparse index set derived from the data). Modules build
+their terms as vectorised DataFrames (row, block, pos, coef); this module turns them into Pyomo
+components with `LinearExpression`, so no Python loop ever scans an index set inside a rule.
+
+Internal units keep HiGHS's coefficient range narrow (see `Scale`); values are converted back to
+domain units (USD, wspm, wafers, GPUs, MWh) when results are extracted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression
+
+from optimizer.inputs.case import Case
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Size of one model unit in domain units (e.g. one model money unit is 1e6 USD)."""
+
+    usd: float = 1e6  # money: million USD
+    wspm: float = 1e3  # capacity: thousand wafer starts per month
+    wafers: float = 1e3  # production: thousand wafers per year
+    gpus: float = 1e3  # demand: thousand GPUs
+    mwh: float = 1e3  # energy: GWh
+    mw: float = 1.0  # contracted capacity: MW
+
+
+@dataclass
+class ModelOptions:
+    integer: bool = False
+
+
+@dataclass
+class VarBlock:
+    name: str
+    index: pd.DataFrame  # one row per variable, domain keys as columns
+    unit: float  # domain units per model unit
+    component: pyo.Var
+    objects: np.ndarray  # VarData objects in index order (object array)
+
+
+@dataclass
+class ConFamily:
+    name: str
+    index: pd.DataFrame  # one row per constraint row, domain keys as columns
+    sense: str  # "<=", ">=", "=="
+    rhs: np.ndarray  # in model units
+    rhs_unit: float  # domain units per model unit of the right-hand side (for shadow prices)
+    unit_label: str  # e.g. "USD per wspm"
+    describe: object = None  # callable(row) -> str, the plain meaning of one row
+    limit: bool = True  # a limit users could relax (shown in binding.csv); False: a balance row
+    component: pyo.Constraint | None = None
+
+
+@dataclass
+class ModelContext:
+    """Everything the modules share while building and, later, extracting results."""
+
+    case: Case
+    scenarios: dict[str, float]  # scenario -> probability
+    options: ModelOptions = field(default_factory=ModelOptions)
+    scale: Scale = field(default_factory=Scale)
+    model: pyo.ConcreteModel = field(default_factory=pyo.ConcreteModel)
+    blocks: dict[str, VarBlock] = field(default_factory=dict)
+    families: dict[str, ConFamily] = field(default_factory=dict)
+    costs: list[tuple[str, str, np.ndarray, np.ndarray]] = field(default_factory=list)
+    data: dict[str, object] = field(default_factory=dict)  # prepared frames shared by modules
+
+    # ---- time value -------------------------------------------------------------------------
+    @property
+    def years(self) -> list[int]:
+        return self.case.years
+
+    def df(self, years) -> np.ndarray:
+        """Discount factor 1/(1+r)^(year-first_year) for an array of years."""
+        p = self.case.params
+        return 1.0 / (1.0 + p.discount_rate) ** (np.asarray(years, dtype=float) - p.first_year)
+
+    def prob(self, scenarios) -> np.ndarray:
+        return pd.Series(scenarios).map(self.scenarios).to_numpy(dtype=float)
+
+    # ---- building blocks --------------------------------------------------------------------
+    def add_vars(
+        self,
+        name: str,
+        index: pd.DataFrame,
+        unit: float,
+        lb: float | np.ndarray = 0.0,
+        ub: float | np.ndarray | None = None,
+        integer: bool = False,
+    ) -> VarBlock:
+        """Add a variable block with one variable per row of `index` (bounds in model units)."""
+        index = index.reset_index(drop=True)
+        n = len(index)
+        domain = pyo.Integers if integer else pyo.Reals
+        scalar = np.ndim(lb) == 0 and (ub is None or np.ndim(ub) == 0)
+        bounds = (_bound(lb), _bound(ub)) if scalar else None
+        var = pyo.Var(range(n), domain=domain, dense=True, bounds=bounds)
+        self.model.add_component(name, var)
+        objects = np.empty(n, dtype=object)
+        objects[:] = list(var.values())
+        if not scalar:
+            lbs = np.broadcast_to(np.asarray(lb, dtype=float), (n,)).tolist()
+            ubs = np.broadcast_to(np.asarray(np.inf if ub is None else ub, dtype=float), (n,))
+            for v, lo, hi in zip(objects, lbs, ubs.tolist(), strict=True):
+                v.setlb(_bound(lo))
+                v.setub(_bound(hi))
+        block = VarBlock(name, index, unit, var, objects)
+        self.blocks[name] = block
+        return block
+
+    def add_constraints(
+        self,
+        name: str,
+        index: pd.DataFrame,
+        terms: pd.DataFrame,
+        sense: str,
+        rhs: float | np.ndarray,
+        rhs_unit: float,
+        unit_label: str,
+        describe=None,
+        limit: bool = True,
+    ) -> ConFamily:
+        """Add one constraint per row of `index`: sum(coef * var) `sense` rhs.
+
+        `terms` has columns row (position in `index`), block (variable block name),
+        pos (position in that block) and coef (model units).
+        """
+        index = index.reset_index(drop=True)
+        n = len(index)
+        rhs_arr = np.broadcast_to(np.asarray(rhs, dtype=float), (n,)).copy()
+        fam = ConFamily(name, index, sense, rhs_arr, rhs_unit, unit_label, describe, limit)
+        self.families[name] = fam
+        if n == 0:
+            return fam
+        rows = terms["row"].to_numpy(dtype=np.int64)
+        order = np.argsort(rows, kind="stable")
+        rows = rows[order]
+        coefs = terms["coef"].to_numpy(dtype=float)[order]
+        blocks = terms["block"].to_numpy()[order]
+        pos = terms["pos"].to_numpy(dtype=np.int64)[order]
+        objs = np.empty(len(rows), dtype=object)
+        for bname in pd.unique(blocks):
+            mask = blocks == bname
+            objs[mask] = self.blocks[bname].objects[pos[mask]]
+        starts = np.searchsorted(rows, np.arange(n + 1))
+        coef_list = coefs.tolist()
+        obj_list = objs.tolist()
+        rhs_list = rhs_arr.tolist()
+        empty = [i for i in range(n) if starts[i] == starts[i + 1]]
+        if empty:
+            bad = [i for i in empty if not _holds(0.0, sense, rhs_list[i])]
+            if bad:
+                raise TrivialInfeasibility(fam, bad)
+
+        def rule(_m, i):
+            a, b = starts[i], starts[i + 1]
+            if a == b:
+                return pyo.Constraint.Skip
+            body = LinearExpression(
+                constant=0.0, linear_coefs=coef_list[a:b], linear_vars=obj_list[a:b]
+            )
+            r = rhs_list[i]
+            if sense == "<=":
+                return (None, body, r)
+            if sense == ">=":
+                return (r, body, None)
+            return (r, body, r)
+
+        con = pyo.Constraint(range(n), rule=rule)
+        self.model.add_component(name, con)
+        fam.component = con
+        return fam
+
+    def add_cost(self, component: str, block: str, pos: np.ndarray, coef: np.ndarray) -> None:
+        """Register objective terms (model money units per model unit of the variable)."""
+        pos = np.asarray(pos, dtype=np.int64)
+        coef = np.asarray(coef, dtype=float)
+        keep = coef != 0.0
+        self.costs.append((component, block, pos[keep], coef[keep]))
+
+    def build_objective(self) -> None:
+        coefs: list[float] = []
+        objs: list[object] = []
+        for _component, block, pos, coef in self.costs:
+            coefs.extend(coef.tolist())
+            objs.extend(self.blocks[block].objects[pos].tolist())
+        self.model.total_cost = pyo.Objective(
+            expr=LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=objs),
+            sense=pyo.minimize,
+        )
+
+
+def _bound(value) -> float | None:
+    """Pyomo wants None for an infinite bound."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if np.isinf(value) else value
+
+
+def _holds(lhs: float, sense: str, rhs: float, tol: float = 1e-9) -> bool:
+    if sense == "<=":
+        return lhs <= rhs + tol
+    if sense == ">=":
+        return lhs >= rhs - tol
+    return abs(lhs - rhs) <= tol
+
+
+class TrivialInfeasibility(Exception):
+    """A constraint with no variables that is false for the data: the input cannot work."""
+
+    def __init__(self, family: ConFamily, rows: list[int]):
+        self.family = family
+        self.rows = rows
+        super().__init__(f"{family.name}: {len(rows)} rows infeasible before solving")
+
+
+def terms_frame(row, block: str, pos, coef) -> pd.DataFrame:
+    """Build a terms DataFrame for `ModelContext.add_constraints`."""
+    row = np.asarray(row, dtype=np.int64)
+    return pd.DataFrame(
+        {
+            "row": row,
+            "block": np.full(len(row), block, dtype=object),
+            "pos": np.asarray(pos, dtype=np.int64),
+            "coef": np.broadcast_to(np.asarray(coef, dtype=float), (len(row),)),
+        }
+    )

@@ -1,0 +1,256 @@
+"""Finance: which partners fund which builds, grants, partner limits, and the cost of capital.
+
+Adds `fund[p,s,y]` (only where partner p may fund region(s)), `grant[s,y]` (only where the site
+has a subsidy rate), the total capital raised, the funding balance of each build, grant rate
+and cap, partner commitments and shares (overall and per region), and the financing cost: each
+dollar partner p puts in in year y is repaid as an annuity at its cost of capital over
+asset_life_years, paid in years y .. y+life-1; only payments inside the horizon count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimizer.model.context import ModelContext, terms_frame
+
+TINY = 1e-6  # USD
+
+
+def annuity_factor(rate: np.ndarray | float, life: int) -> np.ndarray:
+    """Payment per dollar borrowed, per year, over `life` years: r / (1 - (1+r)^-L)."""
+    r = np.asarray(rate, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = r / (1.0 - (1.0 + r) ** (-life))
+    return np.where(r == 0.0, 1.0 / life, a)
+
+
+def financing_pv(ctx: ModelContext, rate: np.ndarray, year: np.ndarray) -> np.ndarray:
+    """NPV (at first_year) per dollar raised in `year` at `rate`: A(r) * sum df over payments."""
+    p = ctx.case.params
+    life = int(p.asset_life_years)
+    df_all = ctx.df(ctx.years)
+    cum = np.concatenate([[0.0], np.cumsum(df_all)])
+    i0 = np.asarray(year, dtype=int) - p.first_year
+    i1 = np.minimum(i0 + life, len(df_all))
+    return annuity_factor(rate, life) * (cum[i1] - cum[i0])
+
+
+def add(ctx: ModelContext) -> None:
+    case, s = ctx.case, ctx.scale
+    sites = case.sites.set_index("site")
+    builds = ctx.data["builds"].reset_index(names="build_pos")
+    builds["region"] = builds["site"].map(sites["region"])
+    capex_m = builds["site"].map(sites["capex_usd_per_wspm"]).to_numpy() * s.wspm / s.usd
+    partners = case.partners.reset_index(drop=True)
+
+    pr = case.partner_regions
+    forbidden = pr[pr["max_share"] <= 0][["partner", "region"]].assign(forbid=True)
+    fund = builds.merge(partners[["partner", "cost_of_capital"]], how="cross")
+    fund = fund.merge(forbidden, on=["partner", "region"], how="left")
+    fund = fund[fund["forbid"].isna()].drop(columns="forbid").reset_index(drop=True)
+    ctx.data["fund"] = fund
+    ctx.add_vars("fund", fund[["partner", "site", "year"]], s.usd)
+
+    rate = builds["site"].map(sites["subsidy_rate"]).to_numpy()
+    grants = builds[rate > 0].reset_index(drop=True)
+    grant_rate = rate[rate > 0]
+    ctx.data["grants"] = grants
+    ctx.add_vars("grant", grants[["site", "year"]], s.usd)
+    ctx.add_vars("capital", pd.DataFrame({"total": ["all"]}), s.usd)
+
+    # funding balance: sum_p fund + grant = capex * build
+    nb = len(builds)
+    terms = pd.concat(
+        [
+            terms_frame(fund["build_pos"], "fund", np.arange(len(fund)), 1.0),
+            terms_frame(grants["build_pos"], "grant", np.arange(len(grants)), 1.0),
+            terms_frame(np.arange(nb), "build", builds["build_pos"], -capex_m),
+        ]
+    )
+    ctx.add_constraints(
+        "funding",
+        builds[["site", "year"]],
+        terms,
+        "==",
+        0.0,
+        s.usd,
+        "USD",
+        lambda r: f"the build at {r.site} in {r.year} is fully funded",
+        limit=False,
+    )
+
+    # grants: grant <= subsidy_rate * capex * build; sum_y grant <= cap
+    g = np.arange(len(grants))
+    terms = pd.concat(
+        [
+            terms_frame(g, "grant", g, 1.0),
+            terms_frame(
+                g, "build", grants["build_pos"], -grant_rate * capex_m[grants["build_pos"]]
+            ),
+        ]
+    )
+    ctx.add_constraints(
+        "grant_rate",
+        grants[["site", "year"]],
+        terms,
+        "<=",
+        0.0,
+        s.usd,
+        "USD",
+        lambda r: f"{r.site} receives the full subsidy rate on its {r.year} build",
+    )
+    cap = grants["site"].map(sites["subsidy_cap_musd"]).to_numpy() * 1e6 / s.usd
+    capped = grants.assign(cap=cap)[np.isfinite(cap)]
+    cap_rows = capped[["site", "cap"]].drop_duplicates("site").reset_index(drop=True)
+    t = capped.reset_index(names="pos").merge(
+        cap_rows[["site"]].reset_index(names="row"), on="site"
+    )
+    ctx.add_constraints(
+        "grant_cap",
+        cap_rows[["site"]],
+        terms_frame(t["row"], "grant", t["pos"], 1.0),
+        "<=",
+        cap_rows["cap"].to_numpy(),
+        s.usd,
+        "USD",
+        lambda r: f"{r.site} has used its whole subsidy cap",
+    )
+
+    _add_partner_limits(ctx, fund, partners, builds)
+
+    pv = financing_pv(ctx, fund["cost_of_capital"].to_numpy(), fund["year"].to_numpy())
+    ctx.add_cost("financing", "fund", np.arange(len(fund)), pv)
+
+
+def _add_partner_limits(ctx: ModelContext, fund, partners, builds) -> None:
+    s = ctx.scale
+    nf = len(fund)
+    # capital total F = sum of all partner funds
+    terms = pd.concat(
+        [
+            terms_frame(np.zeros(nf), "fund", np.arange(nf), 1.0),
+            terms_frame([0], "capital", [0], -1.0),
+        ]
+    )
+    ctx.add_constraints(
+        "capital_total", pd.DataFrame({"total": ["all"]}), terms, "==", 0.0, s.usd, "USD",
+        limit=False,
+    )
+    prow = fund["partner"].map(dict(zip(partners["partner"], range(len(partners)), strict=True)))
+
+    def per_partner(name, mask, sense, share, rhs, unit_label, describe):
+        sel = partners[mask].reset_index(names="p")
+        row_of = dict(zip(sel["p"], range(len(sel)), strict=True))
+        f = prow.map(row_of)
+        ok = f.notna().to_numpy()
+        parts = [terms_frame(f[ok].astype(int), "fund", np.flatnonzero(ok), 1.0)]
+        if share is not None:
+            parts.append(
+                terms_frame(np.arange(len(sel)), "capital", np.zeros(len(sel)), -share(sel))
+            )
+        ctx.add_constraints(
+            name, sel[["partner"]], pd.concat(parts), sense, rhs(sel), s.usd, unit_label, describe
+        )
+
+    finite = np.isfinite(partners["max_commitment_musd"].to_numpy())
+    per_partner(
+        "commitment",
+        finite,
+        "<=",
+        None,
+        lambda d: d["max_commitment_musd"].to_numpy() * 1e6 / s.usd,
+        "USD",
+        lambda r: f"partner {r.partner} is at its commitment limit",
+    )
+    per_partner(
+        "max_share",
+        partners["max_share"] < 1.0,
+        "<=",
+        lambda d: d["max_share"].to_numpy(),
+        lambda d: np.zeros(len(d)),
+        "USD",
+        lambda r: f"partner {r.partner} is at its maximum share of all capital",
+    )
+    per_partner(
+        "min_share",
+        partners["min_share"] > 0.0,
+        ">=",
+        lambda d: d["min_share"].to_numpy(),
+        lambda d: np.zeros(len(d)),
+        "USD",
+        lambda r: f"partner {r.partner} is held at its minimum share of all capital",
+    )
+
+    # per region: capital of p in r <= max_share(p, r) * capital raised for r's sites
+    pr = ctx.case.partner_regions
+    lim = pr[(pr["max_share"] > 0) & (pr["max_share"] < 1)][["partner", "region", "max_share"]]
+    lim = lim.reset_index(drop=True)
+    if lim.empty:
+        return
+    fr = fund[["partner", "region"]].reset_index(names="pos")
+    own = fr.merge(lim.reset_index(names="row"), on=["partner", "region"])
+    allr = fr.drop(columns="partner").merge(lim.reset_index(names="row"), on="region")
+    terms = pd.concat(
+        [
+            terms_frame(own["row"], "fund", own["pos"], 1.0),
+            terms_frame(allr["row"], "fund", allr["pos"], -allr["max_share"].to_numpy()),
+        ]
+    )
+    ctx.add_constraints(
+        "region_share",
+        lim[["partner", "region"]],
+        terms,
+        "<=",
+        0.0,
+        s.usd,
+        "USD",
+        lambda r: f"partner {r.partner} is at its maximum share in {r.region}",
+    )
+
+
+def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
+    case = ctx.case
+    fund = ctx.data["fund"][["partner", "site", "year", "cost_of_capital"]].copy()
+    fund["usd"] = sol.value("fund")
+    fund["financing_cost_npv_usd"] = fund["usd"] * financing_pv(
+        ctx, fund["cost_of_capital"].to_numpy(), fund["year"].to_numpy()
+    )
+    grants = ctx.data["grants"][["site", "year"]].copy()
+    grants["usd"] = sol.value("grant")
+
+    partners = case.partners
+    by_p = fund.groupby("partner")[["usd", "financing_cost_npv_usd"]].sum()
+    total = fund["usd"].sum()
+    ps = partners[["partner", "kind", "max_share", "min_share", "cost_of_capital"]].copy()
+    ps["usd"] = ps["partner"].map(by_p["usd"]).fillna(0.0).to_numpy()
+    ps["share"] = ps["usd"] / total if total > 0 else 0.0
+    ps["max_commitment_usd"] = partners["max_commitment_musd"].to_numpy() * 1e6
+    ps["financing_cost_npv_usd"] = ps["partner"].map(by_p["financing_cost_npv_usd"]).fillna(0.0)
+    ps = ps[
+        [
+            "partner",
+            "kind",
+            "usd",
+            "share",
+            "max_share",
+            "min_share",
+            "max_commitment_usd",
+            "cost_of_capital",
+            "financing_cost_npv_usd",
+        ]
+    ]
+
+    b = ctx.data["builds"][["site", "year"]].copy()
+    capex = b["site"].map(case.sites.set_index("site")["capex_usd_per_wspm"]).to_numpy()
+    b["capex_usd"] = capex * sol.value("build")
+    g = grants.groupby(["site", "year"])["usd"].sum()
+    b["grant_usd"] = pd.MultiIndex.from_frame(b[["site", "year"]]).map(g).fillna(0.0).to_numpy()
+    return {
+        "funding": fund[fund["usd"] > TINY][["partner", "site", "year", "usd"]].reset_index(
+            drop=True
+        ),
+        "grants": grants[grants["usd"] > TINY].reset_index(drop=True),
+        "partner_summary": ps,
+        "build_money": b,
+    }

@@ -1,0 +1,143 @@
+"""Production and demand: wafers made per site, product, market, year and scenario; unmet GPUs.
+
+Adds `make[s,k,m,t,w]` (only where the site runs the product's node, the lane region(s) -> m
+exists, there is demand, and the site can have capacity in t), `unmet[k,m,t,w]`, the demand
+and capacity constraints, and the operating, shipping and unmet-demand costs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimizer.model import capacity
+from optimizer.model.context import ModelContext, terms_frame
+
+TINY = 1e-9
+
+
+def prepare(ctx: ModelContext) -> None:
+    case, p = ctx.case, ctx.case.params
+    dem = case.demand[case.demand["scenario"].isin(list(ctx.scenarios))]
+    dem = dem[dem["gpus"] > 0][["scenario", "product", "market", "year", "gpus"]]
+    dem = dem.sort_values(["scenario", "product", "market", "year"]).reset_index(drop=True)
+    ctx.data["demand"] = dem
+
+    sites = case.sites
+    # first year a site can produce: now if it has capacity, else its earliest build online
+    earliest = np.maximum(sites["first_build_year"], p.first_year) + sites["lead_time_years"]
+    first_prod = np.where(sites["existing_wspm"] > 0, p.first_year, earliest)
+    site_cols = ["site", "region", "node", "utilization", "opex_usd_per_wafer"]
+    sp = sites[site_cols].assign(first_prod=first_prod)
+    sp = sp.merge(case.products[["product", "node", "gpus_per_wafer"]], on="node")
+    sp = sp.merge(case.shipping[["region", "market", "cost_usd_per_gpu"]], on="region")
+    make = sp.merge(dem.reset_index(names="dem_row"), on=["product", "market"])
+    make = make[make["year"] >= make["first_prod"]]
+    make = make.sort_values(["scenario", "site", "product", "market", "year"])
+    ctx.data["make"] = make.reset_index(drop=True)
+
+
+def add(ctx: ModelContext) -> None:
+    prepare(ctx)
+    s, p = ctx.scale, ctx.case.params
+    dem, make = ctx.data["demand"], ctx.data["make"]
+    keys = ["scenario", "site", "product", "market", "year"]
+    ctx.add_vars("make", make[keys], s.wafers)
+    ctx.add_vars("unmet", dem[["scenario", "product", "market", "year"]], s.gpus)
+
+    # demand: sum_s gpus_per_wafer * make + unmet >= demand
+    gpus_per_unit = make["gpus_per_wafer"].to_numpy() * s.wafers / s.gpus
+    terms = pd.concat(
+        [
+            terms_frame(make["dem_row"], "make", np.arange(len(make)), gpus_per_unit),
+            terms_frame(np.arange(len(dem)), "unmet", np.arange(len(dem)), 1.0),
+        ]
+    )
+    ctx.add_constraints(
+        "demand",
+        dem[["scenario", "product", "market", "year"]],
+        terms,
+        ">=",
+        dem["gpus"].to_numpy() / s.gpus,
+        s.gpus,
+        "GPU",
+        lambda r: f"demand for {r.product} in {r.market}, {r.year} ({r.scenario})",
+        limit=False,
+    )
+    _add_capacity(ctx, make)
+
+    w_df = ctx.prob(make["scenario"]) * ctx.df(make["year"])
+    pos = np.arange(len(make))
+    ctx.add_cost(
+        "operations", "make", pos, w_df * make["opex_usd_per_wafer"].to_numpy() * s.wafers / s.usd
+    )
+    ship = make["cost_usd_per_gpu"].to_numpy() * make["gpus_per_wafer"].to_numpy()
+    ctx.add_cost("shipping", "make", pos, w_df * ship * s.wafers / s.usd)
+    u_df = ctx.prob(dem["scenario"]) * ctx.df(dem["year"])
+    ctx.add_cost(
+        "unmet_demand",
+        "unmet",
+        np.arange(len(dem)),
+        u_df * p.unmet_penalty_usd_per_gpu * s.gpus / s.usd,
+    )
+
+
+def _add_capacity(ctx: ModelContext, make: pd.DataFrame) -> None:
+    """sum_{k,m} make[s,k,m,t,w] <= 12 * utilization * available[s,t]."""
+    s = ctx.scale
+    rows = make[["scenario", "site", "year"]].drop_duplicates().reset_index(drop=True)
+    rows = rows.merge(
+        ctx.case.sites[["site", "utilization", "existing_wspm"]], on="site", how="left"
+    )
+    key = rows[["scenario", "site", "year"]].reset_index(names="row")
+    mk = (
+        make[["scenario", "site", "year"]]
+        .reset_index(names="pos")
+        .merge(key, on=["scenario", "site", "year"])
+    )
+    av = (
+        capacity.available_terms(ctx)
+        .rename(columns={"t": "year"})
+        .merge(
+            key.merge(
+                rows[["scenario", "site", "year", "utilization"]], on=["scenario", "site", "year"]
+            ),
+            on=["site", "year"],
+        )
+    )
+    per_wspm = 12.0 * s.wspm / s.wafers  # model wafers per model wspm per year
+    terms = pd.concat(
+        [
+            terms_frame(mk["row"], "make", mk["pos"], 1.0),
+            terms_frame(av["row"], "build", av["pos"], -per_wspm * av["utilization"] * av["ramp"]),
+        ]
+    )
+    rhs = 12.0 * rows["utilization"].to_numpy() * rows["existing_wspm"].to_numpy() / s.wafers
+    ctx.add_constraints(
+        "capacity",
+        rows[["scenario", "site", "year"]],
+        terms,
+        "<=",
+        rhs,
+        s.wafers,
+        "wafer",
+        lambda r: f"{r.site} runs at full capacity in {r.year} ({r.scenario})",
+    )
+
+
+def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
+    s = ctx.scale
+    make, dem = ctx.data["make"], ctx.data["demand"]
+    prod = make[["scenario", "site", "product", "market", "year"]].copy()
+    prod["wafers"] = sol.value("make")
+    prod["gpus"] = prod["wafers"] * make["gpus_per_wafer"].to_numpy()
+    prod = prod[prod["wafers"] > TINY].reset_index(drop=True)
+
+    unmet = dem[["scenario", "product", "market", "year"]].copy()
+    unmet["gpus"] = sol.value("unmet")
+    unmet = unmet[unmet["gpus"] > TINY].reset_index(drop=True)
+
+    prices = dem[["scenario", "product", "market", "year"]].copy()
+    weight = ctx.prob(dem["scenario"]) * ctx.df(dem["year"])
+    prices["usd_per_gpu"] = sol.dual("demand") * s.usd / s.gpus / weight
+    return {"production": prod, "unmet": unmet, "prices": prices}

@@ -1,0 +1,284 @@
+"""The solve pipeline: load -> build -> hand-off -> solve -> extract -> write (-> report).
+
+One function per stage boundary keeps the CLI thin and lets benchmarks time each stage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from optimizer import __version__, console
+from optimizer.errors import InputError, NoPlanError, Problem
+
+FAMILY_WORDS = {
+    "site_size": "site capacity limits (sites.csv max_wspm)",
+    "stay_open": "sites staying open once opened",
+    "build_modules": "whole build modules (sites.csv module_wspm)",
+    "demand": "demand (demand.csv)",
+    "capacity": "fab capacity (sites.csv utilization, existing_wspm, lead_time_years)",
+    "energy_need": "energy needed by the fabs (sites.csv energy_mwh_per_wafer)",
+    "contract_supply": "energy contract volumes (energy.csv max_mw, capacity_factor)",
+    "funding": "funding of every build (partners.csv, partner_regions.csv)",
+    "grant_rate": "grant rates (sites.csv subsidy_rate)",
+    "grant_cap": "grant caps (sites.csv subsidy_cap_musd)",
+    "capital_total": "total capital raised",
+    "commitment": "partner commitments (partners.csv max_commitment_musd)",
+    "max_share": "partner maximum shares (partners.csv max_share)",
+    "min_share": "partner minimum shares (partners.csv min_share)",
+    "region_share": "partner shares per region (partner_regions.csv)",
+    "concentration": "regional concentration caps (regions.csv)",
+}
+
+
+@dataclass
+class SolveRequest:
+    data_dir: Path
+    out_dir: Path | None = None
+    scenario: str | None = None
+    overrides: dict[str, str] = field(default_factory=dict)
+    integer: bool = False
+    time_limit: float | None = None
+    mip_gap: float | None = None
+    threads: int | None = None
+    solver_log: Path | None = None
+    write_model: Path | None = None
+    report_formats: tuple[str, ...] = ("html", "md", "xlsx")
+
+
+@dataclass
+class SolveResult:
+    out_dir: Path
+    summary: dict
+    tables: dict[str, pd.DataFrame]
+    previous: Path | None
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def pick_scenario(case, requested: str | None) -> str:
+    names = list(case.scenarios["scenario"])
+    name = requested or case.params.default_scenario or names[0]
+    if name not in names:
+        where = "--scenario" if requested else "parameters.csv default_scenario"
+        raise InputError(
+            [
+                Problem(
+                    where,
+                    None,
+                    None,
+                    name,
+                    f"one of the scenarios in demand.csv: {', '.join(names)}",
+                )
+            ]
+        )
+    return name
+
+
+def run_solve(req: SolveRequest) -> SolveResult:
+    """Solve one case and write its plan atomically; raise NoPlanError if there is no plan."""
+    from optimizer.inputs import load_case
+    from optimizer.model import ModelOptions, TrivialInfeasibility, build_model
+    from optimizer.plan import extract_plan, write_plan
+    from optimizer.solve import SolverOptions, compile_model, solve
+
+    timings: dict[str, float] = {}
+    t_start = time.perf_counter()
+    with console.step("load and validate inputs", timings, "load_s"):
+        case = load_case(req.data_dir, req.overrides)
+    for w in case.warnings:
+        console.warn(str(w))
+    scenario = pick_scenario(case, req.scenario)
+    scenarios = {scenario: 1.0}
+    out_dir = req.out_dir or Path("reports") / scenario
+
+    with console.step("build model", timings, "build_s"):
+        try:
+            ctx = build_model(case, scenarios, ModelOptions(integer=req.integer))
+        except TrivialInfeasibility as e:
+            raise _trivial(e) from None
+    with console.step("hand-off to HiGHS", timings, "handoff_s"):
+        try:
+            compiled = compile_model(ctx)
+        except Exception as e:  # pyomo InfeasibleConstraintException and friends
+            raise NoPlanError(
+                f"the model is infeasible before solving: {e}", "infeasible"
+            ) from None
+    lp = compiled.lp
+    console.detail(
+        f"model: {lp.num_col_:,} variables, {lp.num_row_:,} constraints, {compiled.nnz:,} nonzeros; "
+        f"|A| in [{compiled.coef_range[0]:.3g}, {compiled.coef_range[1]:.3g}], "
+        f"|rhs| in [{compiled.rhs_range[0]:.3g}, {compiled.rhs_range[1]:.3g}], "
+        f"|cost| in [{compiled.cost_range[0]:.3g}, {compiled.cost_range[1]:.3g}]"
+    )
+    if req.write_model:
+        _write_model(compiled, req.write_model)
+
+    opts = SolverOptions(
+        time_limit=req.time_limit,
+        mip_gap=req.mip_gap,
+        threads=req.threads,
+        solver_log=req.solver_log,
+        log_to_console=console.verbosity() >= 2,
+    )
+    with console.step("solve (HiGHS)", timings, "solve_s"):
+        sol = solve(ctx, compiled, opts)
+    if not sol.has_solution:
+        raise _no_plan(sol, ctx)
+
+    with console.step("extract plan", timings, "extract_s"):
+        tables = extract_plan(ctx, sol)
+    costs_total = float(tables["costs"]["npv_usd"].sum())
+    objective_usd = sol.objective * ctx.scale.usd
+    summary = {
+        "status": sol.status,
+        "termination": sol.termination,
+        "optimal": sol.status == "optimal",
+        "objective_usd": objective_usd,
+        "cost_components_usd": costs_total,
+        "mip_gap": sol.mip_gap,
+        "mode": "integer" if req.integer else "lp",
+        "scenario": scenario,
+        "scenarios": scenarios,
+        "solver": {"name": "HiGHS", "version": sol.solver_version, "interface": "highspy"},
+        "fabplan_version": __version__,
+        "python": platform.python_version(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data_dir": str(Path(req.data_dir).resolve()),
+        "inputs": {name: sha256(path) for name, path in sorted(case.files.items())},
+        "parameters": _params(case),
+        "overrides": dict(case.overrides),
+        "options": {
+            "time_limit": req.time_limit,
+            "mip_gap": req.mip_gap,
+            "threads": req.threads,
+            "integer": req.integer,
+        },
+        "size": {"variables": lp.num_col_, "constraints": lp.num_row_, "nonzeros": compiled.nnz},
+        "coefficient_ranges": {
+            "matrix": compiled.coef_range,
+            "rhs": compiled.rhs_range,
+            "cost": compiled.cost_range,
+        },
+        "totals": _totals(tables, ctx),
+        "timings": timings,
+    }
+    if not summary["optimal"]:
+        gap = "unknown" if sol.mip_gap is None else f"{sol.mip_gap:.2%}"
+        console.warn(
+            f"the solver stopped before proving optimality ({sol.termination}); the plan written is "
+            f"the best found, gap {gap}"
+        )
+
+    def add_report(tmp: Path) -> None:
+        if req.report_formats:
+            from optimizer.report import write_reports
+
+            write_reports(tmp, list(req.report_formats))
+
+    with console.step("write plan and report", timings, "write_s"):
+        timings["total_s"] = time.perf_counter() - t_start  # provisional, rewritten below
+        previous = write_plan(out_dir, tables, summary, add_report)
+    timings["total_s"] = time.perf_counter() - t_start
+    _rewrite_timings(out_dir, timings)
+    return SolveResult(out_dir, summary, tables, previous)
+
+
+def _rewrite_timings(out_dir: Path, timings: dict[str, float]) -> None:
+    import json
+
+    path = out_dir / "summary.json"
+    summary = json.loads(path.read_text())
+    summary["timings"] = timings
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    tmp.replace(path)
+
+
+def _params(case) -> dict:
+    p = asdict(case.params)
+    p["ramp_up"] = list(p["ramp_up"])
+    return p
+
+
+def _totals(tables: dict[str, pd.DataFrame], ctx) -> dict:
+    dem = ctx.data["demand"]
+    energy = tables["energy"]
+    return {
+        "gpus_demanded": float(dem["gpus"].sum()),
+        "gpus_supplied": float(tables["production"]["gpus"].sum()),
+        "gpus_unmet": float(tables["unmet"]["gpus"].sum()),
+        "wspm_built": float(tables["builds"]["wspm"].sum()),
+        "sites_opened": int(tables["builds"]["site"].nunique()),
+        "capital_usd": float(tables["funding"]["usd"].sum()),
+        "grants_usd": float(tables["grants"]["usd"].sum()),
+        "energy_mwh": float(energy["mwh"].sum()) if len(energy) else 0.0,
+        "co2_t": float(energy["co2_t"].sum()) if len(energy) else 0.0,
+    }
+
+
+def _write_model(compiled, path: Path) -> None:
+    import highspy
+
+    path = Path(path)
+    if path.suffix.lower() not in (".mps", ".lp"):
+        from optimizer.errors import UsageError
+
+        raise UsageError(f"--write-model {path}: the file must end in .mps or .lp")
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(compiled.lp)
+    h.writeModel(str(path))
+    console.info(f"model written to {path}")
+
+
+def _trivial(e) -> NoPlanError:
+    fam = e.family
+    rows = fam.index.iloc[e.rows[:5]]
+    what = FAMILY_WORDS.get(fam.name, fam.name)
+    details = [", ".join(f"{k}={v}" for k, v in r.items()) for _, r in rows.iterrows()]
+    return NoPlanError(
+        f"no plan is possible: {what} cannot hold for the input data even before solving "
+        f"(e.g. existing capacity already above a concentration cap). Rows:",
+        "infeasible",
+        details,
+    )
+
+
+def _no_plan(sol, ctx) -> NoPlanError:
+    if sol.status in ("infeasible", "infeasible_or_unbounded"):
+        hard = [FAMILY_WORDS.get(n, n) for n in ctx.families if n not in ("demand",)]
+        return NoPlanError(
+            "no plan satisfies all constraints (HiGHS: "
+            f"{sol.termination}). Unmet demand is always allowed at a penalty, so the conflict is "
+            "among the hard limits; check these inputs first:",
+            "infeasible",
+            hard,
+        )
+    if sol.status == "unbounded":
+        return NoPlanError(
+            f"the model is unbounded (HiGHS: {sol.termination}): a cost coefficient is negative "
+            "somewhere (e.g. a negative price or penalty); check the inputs",
+            "unbounded",
+        )
+    if sol.status == "time_limit":
+        return NoPlanError(
+            "the time limit was reached before any feasible plan was found; raise --time-limit",
+            "time_limit",
+        )
+    return NoPlanError(f"the solver stopped without a plan: {sol.termination}", sol.status)
+
+
+__all__ = ["SolveRequest", "SolveResult", "run_solve"]

@@ -1,0 +1,213 @@
+"""HiGHS through Pyomo's LinearStandardFormCompiler and highspy (the fastest path measured).
+
+The compiler turns the model into a scipy CSC matrix in mixed form (each row <=, >= or ==);
+we pass it to highspy directly and map primal values and row duals back to our variable
+blocks and constraint families by object identity. Measured alternatives (appsi, contrib
+solver, MPS file) were 2-4x slower on large models (benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import highspy
+import numpy as np
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from optimizer.model.context import ModelContext
+
+INF = highspy.kHighsInf
+
+
+@dataclass
+class SolverOptions:
+    time_limit: float | None = None
+    mip_gap: float | None = None
+    threads: int | None = None
+    solver_log: Path | None = None
+    log_to_console: bool = False
+
+
+@dataclass
+class Compiled:
+    """The LP in matrix form plus the maps back to blocks and families."""
+
+    lp: highspy.HighsLp
+    A: object  # scipy CSC matrix of the rows, kept to size the binding constraints
+    col_block: dict[str, np.ndarray]  # block -> column index of each variable (-1: eliminated)
+    row_family: dict[str, np.ndarray]  # family -> row index of each constraint (-1: skipped)
+    offset: float
+    nnz: int
+    coef_range: tuple[float, float]
+    rhs_range: tuple[float, float]
+    cost_range: tuple[float, float]
+
+
+@dataclass
+class Solution:
+    status: str  # optimal | time_limit | infeasible | unbounded | error ...
+    termination: str
+    has_solution: bool
+    objective: float  # model money units
+    mip_gap: float | None
+    units: dict[str, float]
+    x: dict[str, np.ndarray] = field(default_factory=dict)  # model units
+    duals: dict[str, np.ndarray] = field(default_factory=dict)  # d objective / d rhs, model units
+    sizes: dict[str, np.ndarray] = field(default_factory=dict)  # sum |a_ij x_j| per row
+    solver_version: str = ""
+
+    def value(self, block: str) -> np.ndarray:
+        """Variable values in domain units (USD, wspm, wafers, GPUs, MWh, MW)."""
+        return self.x[block] * self.units[block]
+
+    def dual(self, family: str) -> np.ndarray:
+        return self.duals.get(family, np.zeros(0))
+
+
+def _range(values: np.ndarray) -> tuple[float, float]:
+    a = np.abs(values[np.isfinite(values)])
+    a = a[a > 0]
+    return (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+
+
+def compile_model(ctx: ModelContext) -> Compiled:
+    """Compile to a HighsLp with Pyomo's standard-form compiler (mixed form: no row doubling)."""
+    repn = LinearStandardFormCompiler().write(ctx.model, mixed_form=True)
+    columns = repn.columns
+    n_col, n_row = len(columns), len(repn.rows)
+
+    col_pos = {id(v): j for j, v in enumerate(columns)}
+    col_block = {
+        name: np.fromiter(
+            (col_pos.get(id(v), -1) for v in b.objects), dtype=np.int64, count=len(b.objects)
+        )
+        for name, b in ctx.blocks.items()
+    }
+    row_pos = {id(con): i for i, (con, _sense) in enumerate(repn.rows)}
+    row_family = {}
+    for name, fam in ctx.families.items():
+        if fam.component is None:
+            row_family[name] = np.full(len(fam.index), -1, dtype=np.int64)
+            continue
+        idx = np.full(len(fam.index), -1, dtype=np.int64)
+        for i, con in fam.component.items():
+            idx[i] = row_pos.get(id(con), -1)
+        row_family[name] = idx
+
+    senses = np.fromiter((s for _c, s in repn.rows), dtype=np.int64, count=n_row)
+    rhs = np.asarray(repn.rhs, dtype=float)
+    # sense +1: <= rhs; -1: >= rhs; 0: == rhs
+    row_lower = np.where(senses == 1, -INF, rhs)
+    row_upper = np.where(senses == -1, INF, rhs)
+
+    col_lower = np.array([-INF if v.lb is None else v.lb for v in columns], dtype=float)
+    col_upper = np.array([INF if v.ub is None else v.ub for v in columns], dtype=float)
+    integrality = np.array([1 if v.is_integer() else 0 for v in columns], dtype=np.int32)
+    c = repn.c.toarray().ravel() if n_col else np.zeros(0)
+    A = repn.A.tocsc()
+
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_col
+    lp.num_row_ = n_row
+    lp.col_cost_ = c
+    lp.col_lower_ = col_lower
+    lp.col_upper_ = col_upper
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
+    lp.offset_ = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    lp.a_matrix_.num_col_ = n_col
+    lp.a_matrix_.num_row_ = n_row
+    if integrality.any():
+        lp.integrality_ = [highspy.HighsVarType(int(i)) for i in integrality]
+    return Compiled(
+        lp=lp,
+        A=A,
+        col_block=col_block,
+        row_family=row_family,
+        offset=lp.offset_,
+        nnz=int(A.nnz),
+        coef_range=_range(A.data),
+        rhs_range=_range(rhs),
+        cost_range=_range(c),
+    )
+
+
+_STATUS = {
+    "kOptimal": "optimal",
+    "kTimeLimit": "time_limit",
+    "kInfeasible": "infeasible",
+    "kUnbounded": "unbounded",
+    "kUnboundedOrInfeasible": "infeasible_or_unbounded",
+    "kIterationLimit": "iteration_limit",
+    "kInterrupt": "interrupted",
+    "kHighsInterrupt": "interrupted",
+    "kSolutionLimit": "solution_limit",
+    "kObjectiveBound": "objective_bound",
+    "kMemoryLimit": "memory_limit",
+    "kModelEmpty": "optimal",
+}
+
+
+def solve(ctx: ModelContext, compiled: Compiled, options: SolverOptions) -> Solution:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(options.log_to_console or options.solver_log))
+    h.setOptionValue("log_to_console", bool(options.log_to_console))
+    if options.solver_log:
+        h.setOptionValue("log_file", str(options.solver_log))
+    if options.time_limit is not None:
+        h.setOptionValue("time_limit", float(options.time_limit))
+    if options.mip_gap is not None:
+        h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    if options.threads is not None:
+        h.setOptionValue("threads", int(options.threads))
+    h.passModel(compiled.lp)
+    h.run()
+
+    status_enum = h.getModelStatus()
+    name = status_enum.name if hasattr(status_enum, "name") else str(status_enum).split(".")[-1]
+    status = _STATUS.get(name, "error")
+    info = h.getInfo()
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    is_mip = compiled.lp.num_col_ > 0 and len(compiled.lp.integrality_) > 0
+    gap = None
+    if is_mip and has_solution:
+        gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
+    sol = Solution(
+        status=status,
+        termination=h.modelStatusToString(status_enum),
+        has_solution=bool(has_solution) or (status == "optimal"),
+        objective=float(info.objective_function_value) if has_solution else math.nan,
+        mip_gap=gap if is_mip else (0.0 if status == "optimal" else None),
+        units={name: b.unit for name, b in ctx.blocks.items()},
+        solver_version=f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}",
+    )
+    if not sol.has_solution:
+        return sol
+    s = h.getSolution()
+    col_value = np.asarray(s.col_value, dtype=float)
+    row_dual = np.asarray(s.row_dual, dtype=float) if s.dual_valid else None
+    for name, cols in compiled.col_block.items():
+        x = np.zeros(len(cols))
+        ok = cols >= 0
+        x[ok] = col_value[cols[ok]]
+        # a variable the compiler eliminated appears nowhere: its lower bound is its value
+        lbs = ctx.blocks[name].objects[~ok]
+        x[~ok] = [0.0 if v.lb is None else v.lb for v in lbs]
+        sol.x[name] = x
+    row_size = abs(compiled.A) @ np.abs(col_value) if compiled.A.shape[0] else np.zeros(0)
+    for name, rows in compiled.row_family.items():
+        d = np.zeros(len(rows))
+        size = np.zeros(len(rows))
+        ok = rows >= 0
+        if row_dual is not None:
+            d[ok] = row_dual[rows[ok]]
+        size[ok] = row_size[rows[ok]]
+        sol.duals[name] = d
+        sol.sizes[name] = size
+    return sol
