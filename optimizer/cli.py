@@ -140,6 +140,24 @@ def solve(
     integer: Annotated[
         bool, typer.Option("--integer", help="Binary site opening and whole build modules (MIP).")
     ] = False,
+    stochastic: Annotated[
+        bool,
+        typer.Option(
+            "--stochastic",
+            help="Hedge across all demand scenarios (two-stage: builds, contracts and funding "
+            "shared; operations per scenario); also computes EVPI, VSS and regret.",
+        ),
+    ] = False,
+    cvar: Annotated[
+        float | None,
+        typer.Option(
+            "--cvar", help="CVaR level ALPHA in (0,1) for risk aversion (with --stochastic)."
+        ),
+    ] = None,
+    risk_weight: Annotated[
+        float,
+        typer.Option(help="Weight LAMBDA in [0,1] of CVaR against expected cost (with --cvar)."),
+    ] = 0.5,
     time_limit: Annotated[
         float | None,
         typer.Option(help="Stop the solver after this many seconds (best plan is kept)."),
@@ -173,12 +191,19 @@ def solve(
         raise _usage("--mip-gap must be >= 0")
     if threads is not None and threads < 1:
         raise _usage("--threads must be >= 1")
+    if cvar is not None and not 0.0 < cvar < 1.0:
+        raise _usage("--cvar ALPHA must be in (0, 1), e.g. 0.9")
+    if not 0.0 <= risk_weight <= 1.0:
+        raise _usage("--risk-weight must be in [0, 1]")
     req = SolveRequest(
         data_dir=data_dir,
         out_dir=out,
         scenario=scenario,
         overrides=parse_overrides(set_ or []),
         integer=integer,
+        stochastic=stochastic,
+        cvar_alpha=cvar,
+        risk_weight=risk_weight if cvar is not None else 0.0,
         time_limit=time_limit,
         mip_gap=mip_gap,
         threads=threads,
@@ -231,6 +256,23 @@ def report_cmd(
         console.info(f"wrote {p}")
 
 
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the synthetic case into.")],
+    size: Annotated[
+        str, typer.Option("--size", help="S (~10k variables), M (~100k) or L (~1M).")
+    ] = "S",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 0,
+) -> None:
+    """Write a synthetic but valid data folder of a given size (for benchmarks)."""
+    from optimizer.generate import SIZES, generate_case
+
+    if size.upper() not in SIZES:
+        raise _usage(f"--size {size}: expected one of {', '.join(SIZES)}")
+    generate_case(size.upper(), out_dir, seed=seed)
+    console.info(f"wrote a size-{size.upper()} synthetic case to {out_dir}")
+
+
 def _formats(text: str) -> tuple[str, ...]:
     if text.strip().lower() == "none":
         return ()
@@ -247,10 +289,30 @@ def _usage(message: str) -> FabplanError:
     return UsageError(message)
 
 
-def main() -> None:
-    """Console-script entry point: run the app and map errors to exit codes."""
+GLOBAL_FLAGS = ("-q", "--quiet", "-v", "--verbose", "--debug")
+
+
+def _hoist_global_flags(argv: list[str]) -> list[str]:
+    """Accept -q/-v/--debug anywhere (`fabplan solve -v` as well as `fabplan -v solve`)."""
+    if "--" in argv:
+        cut = argv.index("--")
+        head, tail = argv[:cut], argv[cut:]
+    else:
+        head, tail = argv, []
+    flags = [a for a in head if a in GLOBAL_FLAGS]
+    rest = [a for a in head if a not in GLOBAL_FLAGS]
+    return flags + rest + tail
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the app and map errors to exit codes.
+
+    Usage errors are reported by click (exit 2); FabplanError carries its own exit code;
+    anything unexpected is an internal error (exit 1) shown without a traceback unless --debug.
+    """
+    args = _hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
     try:
-        app(standalone_mode=False)
+        app(args=args, prog_name="fabplan")
     except FabplanError as e:
         if _state["debug"]:
             traceback.print_exc()
@@ -261,22 +323,11 @@ def main() -> None:
             for line in getattr(e, "details", []):
                 console.err.print(f"  {line}", markup=False)
         sys.exit(e.exit_code)
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except typer.Abort:
-        console.error("aborted")
-        sys.exit(1)
     except KeyboardInterrupt:
         console.error("interrupted; nothing was written")
         sys.exit(130)
-    except Exception as e:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
+    except Exception as e:
         if _state["debug"]:
             traceback.print_exc()
         console.error(f"internal error: {type(e).__name__}: {e} (run with --debug for details)")
         sys.exit(1)
-    sys.exit(0)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer import __version__, console
-from optimizer.errors import InputError, NoPlanError, Problem
+from optimizer.errors import InputError, NoPlanError, Problem, UsageError
 
 FAMILY_WORDS = {
     "site_size": "site capacity limits (sites.csv max_wspm)",
@@ -44,6 +44,9 @@ class SolveRequest:
     scenario: str | None = None
     overrides: dict[str, str] = field(default_factory=dict)
     integer: bool = False
+    stochastic: bool = False
+    cvar_alpha: float | None = None
+    risk_weight: float = 0.0
     time_limit: float | None = None
     mip_gap: float | None = None
     threads: int | None = None
@@ -87,35 +90,56 @@ def pick_scenario(case, requested: str | None) -> str:
     return name
 
 
-def run_solve(req: SolveRequest) -> SolveResult:
-    """Solve one case and write its plan atomically; raise NoPlanError if there is no plan."""
-    from optimizer.inputs import load_case
-    from optimizer.model import ModelOptions, TrivialInfeasibility, build_model
-    from optimizer.plan import extract_plan, write_plan
-    from optimizer.solve import SolverOptions, compile_model, solve
+def pick_scenarios(case, req: SolveRequest) -> tuple[str, dict[str, float]]:
+    """(label, scenario -> probability): one scenario, or all of them for --stochastic."""
+    if req.stochastic:
+        if req.scenario:
+            raise UsageError("--stochastic plans over all scenarios; drop --scenario")
+        probs = dict(zip(case.scenarios["scenario"], case.scenarios["probability"], strict=True))
+        return "stochastic", {k: float(v) for k, v in probs.items()}
+    if req.cvar_alpha is not None:
+        raise UsageError("--cvar needs --stochastic (risk is measured across scenarios)")
+    name = pick_scenario(case, req.scenario)
+    return name, {name: 1.0}
 
-    timings: dict[str, float] = {}
-    t_start = time.perf_counter()
-    with console.step("load and validate inputs", timings, "load_s"):
-        case = load_case(req.data_dir, req.overrides)
-    for w in case.warnings:
-        console.warn(str(w))
-    scenario = pick_scenario(case, req.scenario)
-    scenarios = {scenario: 1.0}
-    out_dir = req.out_dir or Path("reports") / scenario
 
+def solver_options(req: SolveRequest):
+    from optimizer.solve import SolverOptions
+
+    return SolverOptions(
+        time_limit=req.time_limit,
+        mip_gap=req.mip_gap,
+        threads=req.threads,
+        solver_log=req.solver_log,
+        log_to_console=console.verbosity() >= 2,
+    )
+
+
+def model_options(req: SolveRequest):
+    from optimizer.model import ModelOptions
+
+    return ModelOptions(integer=req.integer, cvar_alpha=req.cvar_alpha, risk_weight=req.risk_weight)
+
+
+def build_and_solve(case, scenarios, m_opts, s_opts, out_dir, timings=None, write_model=None):
+    """Build, hand off and solve; diagnose and raise NoPlanError when there is no plan."""
+    from pyomo.common.errors import InfeasibleConstraintException
+
+    from optimizer.model import TrivialInfeasibility, build_model
+    from optimizer.solve import compile_model, solve
+
+    timings = {} if timings is None else timings
     with console.step("build model", timings, "build_s"):
         try:
-            ctx = build_model(case, scenarios, ModelOptions(integer=req.integer))
+            ctx = build_model(case, scenarios, m_opts)
         except TrivialInfeasibility as e:
-            raise _trivial(e) from None
+            raise diagnose_infeasible(case, scenarios, out_dir, _trivial(e)) from None
     with console.step("hand-off to HiGHS", timings, "handoff_s"):
         try:
             compiled = compile_model(ctx)
-        except Exception as e:  # pyomo InfeasibleConstraintException and friends
-            raise NoPlanError(
-                f"the model is infeasible before solving: {e}", "infeasible"
-            ) from None
+        except (ValueError, InfeasibleConstraintException) as e:
+            error = NoPlanError(f"infeasible before solving: {e}", "infeasible")
+            raise diagnose_infeasible(case, scenarios, out_dir, error) from None
     lp = compiled.lp
     console.detail(
         f"model: {lp.num_col_:,} variables, {lp.num_row_:,} constraints, {compiled.nnz:,} nonzeros; "
@@ -123,34 +147,55 @@ def run_solve(req: SolveRequest) -> SolveResult:
         f"|rhs| in [{compiled.rhs_range[0]:.3g}, {compiled.rhs_range[1]:.3g}], "
         f"|cost| in [{compiled.cost_range[0]:.3g}, {compiled.cost_range[1]:.3g}]"
     )
-    if req.write_model:
-        _write_model(compiled, req.write_model)
-
-    opts = SolverOptions(
-        time_limit=req.time_limit,
-        mip_gap=req.mip_gap,
-        threads=req.threads,
-        solver_log=req.solver_log,
-        log_to_console=console.verbosity() >= 2,
-    )
+    if write_model:
+        _write_model(compiled, write_model)
     with console.step("solve (HiGHS)", timings, "solve_s"):
-        sol = solve(ctx, compiled, opts)
+        sol = solve(ctx, compiled, s_opts)
     if not sol.has_solution:
-        raise _no_plan(sol, ctx)
+        error = _no_plan(sol, ctx)
+        if sol.status in ("infeasible", "infeasible_or_unbounded"):
+            error = diagnose_infeasible(case, scenarios, out_dir, error)
+        raise error
+    return ctx, compiled, sol
+
+
+def run_solve(req: SolveRequest) -> SolveResult:
+    """Solve one case and write its plan atomically; raise NoPlanError if there is no plan."""
+    from optimizer.inputs import load_case
+    from optimizer.plan import extract_plan, write_plan
+
+    timings: dict[str, float] = {}
+    t_start = time.perf_counter()
+    with console.step("load and validate inputs", timings, "load_s"):
+        case = load_case(req.data_dir, req.overrides)
+    for w in case.warnings:
+        console.warn(str(w))
+    label, scenarios = pick_scenarios(case, req)
+    out_dir = req.out_dir or Path("reports") / label
+    screen_inputs(case, scenarios, out_dir)
+    s_opts = solver_options(req)
+    ctx, compiled, sol = build_and_solve(
+        case, scenarios, model_options(req), s_opts, out_dir, timings, req.write_model
+    )
+    lp = compiled.lp
 
     with console.step("extract plan", timings, "extract_s"):
         tables = extract_plan(ctx, sol)
-    costs_total = float(tables["costs"]["npv_usd"].sum())
     objective_usd = sol.objective * ctx.scale.usd
     summary = {
         "status": sol.status,
         "termination": sol.termination,
         "optimal": sol.status == "optimal",
         "objective_usd": objective_usd,
-        "cost_components_usd": costs_total,
+        "cost_components_usd": float(tables["costs"]["npv_usd"].sum()),
         "mip_gap": sol.mip_gap,
         "mode": "integer" if req.integer else "lp",
-        "scenario": scenario,
+        "duals": "lp with integer decisions fixed" if req.integer else "lp",
+        "stochastic": req.stochastic,
+        "risk": {"cvar_alpha": req.cvar_alpha, "risk_weight": req.risk_weight}
+        if req.cvar_alpha is not None
+        else None,
+        "scenario": label,
         "scenarios": scenarios,
         "solver": {"name": "HiGHS", "version": sol.solver_version, "interface": "highspy"},
         "fabplan_version": __version__,
@@ -175,6 +220,13 @@ def run_solve(req: SolveRequest) -> SolveResult:
         "totals": _totals(tables, ctx),
         "timings": timings,
     }
+    if req.stochastic and len(scenarios) > 1:
+        from optimizer.stochastic import value_measures
+
+        with console.step("EVPI, VSS and regret", timings, "measures_s"):
+            measures = value_measures(case, scenarios, model_options(req), s_opts, ctx, sol)
+        summary.update(measures.summary)
+        tables["regret"] = measures.regret
     if not summary["optimal"]:
         gap = "unknown" if sol.mip_gap is None else f"{sol.mip_gap:.2%}"
         console.warn(
@@ -189,11 +241,63 @@ def run_solve(req: SolveRequest) -> SolveResult:
             write_reports(tmp, list(req.report_formats))
 
     with console.step("write plan and report", timings, "write_s"):
-        timings["total_s"] = time.perf_counter() - t_start  # provisional, rewritten below
         previous = write_plan(out_dir, tables, summary, add_report)
     timings["total_s"] = time.perf_counter() - t_start
     _rewrite_timings(out_dir, timings)
     return SolveResult(out_dir, summary, tables, previous)
+
+
+def screen_inputs(case, scenarios: dict[str, float], out_dir: Path) -> None:
+    """Say before building anything when the inputs cannot work (or will leave demand unmet)."""
+    from optimizer.diagnose import screen
+
+    findings = screen(case, scenarios)
+    errors = [f for f in findings if f.severity == "error"]
+    for f in findings:
+        if f.severity != "error":
+            console.warn(str(f))
+    if errors:
+        error = NoPlanError(
+            "no plan is possible with these inputs (found before building the model):",
+            "infeasible",
+            [str(f) for f in errors],
+        )
+        _save_diagnosis(out_dir, error)
+        raise error
+
+
+def diagnose_infeasible(case, scenarios: dict[str, float], out_dir: Path, error: NoPlanError):
+    """Re-solve with every hard constraint elastic and explain the smallest violations."""
+    from optimizer.diagnose import explain
+    from optimizer.model import ModelOptions, build_model
+    from optimizer.model.elastic import violations
+    from optimizer.solve import SolverOptions, compile_model, solve
+
+    with console.step("diagnose (elastic re-solve)"):
+        ctx = build_model(case, scenarios, ModelOptions(elastic=True))
+        sol = solve(ctx, compile_model(ctx), SolverOptions())
+    if sol.has_solution:
+        lines = explain(case, violations(ctx, sol))
+        if lines:
+            error = NoPlanError(
+                "no plan satisfies every constraint. The smallest changes to the inputs that "
+                "would make one possible:",
+                "infeasible",
+                lines,
+            )
+    _save_diagnosis(out_dir, error)
+    return error
+
+
+def _save_diagnosis(out_dir: Path, error: NoPlanError) -> None:
+    """Keep the diagnosis beside (not inside) the plan folder: the previous plan stays intact."""
+    path = Path(out_dir).parent / f"{Path(out_dir).name}.diagnosis.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "\n".join([str(error), *[f"  {line}" for line in error.details]]) + "\n"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    error.details.append(f"(diagnosis saved to {path})")
 
 
 def _rewrite_timings(out_dir: Path, timings: dict[str, float]) -> None:
@@ -230,14 +334,14 @@ def _totals(tables: dict[str, pd.DataFrame], ctx) -> dict:
 
 
 def _write_model(compiled, path: Path) -> None:
-    import highspy
+    from optimizer.solve.highs import new_highs
 
     path = Path(path)
     if path.suffix.lower() not in (".mps", ".lp"):
         from optimizer.errors import UsageError
 
         raise UsageError(f"--write-model {path}: the file must end in .mps or .lp")
-    h = highspy.Highs()
+    h = new_highs()
     h.setOptionValue("output_flag", False)
     h.passModel(compiled.lp)
     h.writeModel(str(path))

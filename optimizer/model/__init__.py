@@ -9,10 +9,10 @@ from __future__ import annotations
 from pyomo.common.gc_manager import PauseGC
 
 from optimizer.inputs.case import Case
-from optimizer.model import capacity, energy, finance, policy, production
+from optimizer.model import capacity, energy, finance, policy, production, risk
 from optimizer.model.context import ModelContext, ModelOptions, Scale, TrivialInfeasibility
 
-MODULES = (capacity, production, energy, finance, policy)
+MODULES = (capacity, production, energy, finance, policy, risk)  # risk last: it reads all costs
 
 COST_COMPONENTS = (
     "financing",

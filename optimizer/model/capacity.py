@@ -127,7 +127,9 @@ def _add_modules(ctx: ModelContext, sites, builds) -> None:
             terms_frame(rows, "modules", rows, -mod["module_wspm"].to_numpy() / s.wspm),
         ]
     )
-    ctx.add_constraints("build_modules", mod[["site", "year"]], terms, "==", 0.0, s.wspm, "wspm")
+    ctx.add_constraints(
+        "build_modules", mod[["site", "year"]], terms, "==", 0.0, s.wspm, "wspm", limit=False
+    )
     ctx.data["modules"] = mod
 
 

@@ -36,6 +36,17 @@ class Scale:
 @dataclass
 class ModelOptions:
     integer: bool = False
+    # diagnosis: every hard constraint gets a penalised slack, so an infeasible case solves and
+    # the slacks say which limits, by how much, would have to move
+    elastic: bool = False
+    # risk aversion: minimise (1-risk_weight) E[cost] + risk_weight CVaR_alpha(cost)
+    cvar_alpha: float | None = None
+    risk_weight: float = 0.0
+
+
+RISK_COMPONENTS = ("cvar", "elastic_penalty")
+ELASTIC_PENALTY = 1e6  # model money units per model unit of violation
+NOT_ELASTIC = ("demand", "capital_total", "build_modules")  # demand already has unmet; definitions
 
 
 @dataclass
@@ -141,6 +152,8 @@ class ModelContext:
         self.families[name] = fam
         if n == 0:
             return fam
+        if self.options.elastic and name not in NOT_ELASTIC:
+            terms = pd.concat([terms, self._elastic_terms(name, index, sense)])
         rows = terms["row"].to_numpy(dtype=np.int64)
         order = np.argsort(rows, kind="stable")
         rows = rows[order]
@@ -180,6 +193,18 @@ class ModelContext:
         fam.component = con
         return fam
 
+    def _elastic_terms(self, name: str, index: pd.DataFrame, sense: str) -> pd.DataFrame:
+        """Slack variables that let each row of `name` be violated at a penalty."""
+        n = len(index)
+        parts = []
+        for direction, coef, applies in (("over", -1.0, "<="), ("under", 1.0, ">=")):
+            if sense in (applies, "=="):
+                block = f"slack_{direction}_{name}"
+                self.add_vars(block, index, 1.0)
+                self.add_cost("elastic_penalty", block, np.arange(n), np.full(n, ELASTIC_PENALTY))
+                parts.append(terms_frame(np.arange(n), block, np.arange(n), coef))
+        return pd.concat(parts)
+
     def add_cost(self, component: str, block: str, pos: np.ndarray, coef: np.ndarray) -> None:
         """Register objective terms (model money units per model unit of the variable)."""
         pos = np.asarray(pos, dtype=np.int64)
@@ -187,11 +212,34 @@ class ModelContext:
         keep = coef != 0.0
         self.costs.append((component, block, pos[keep], coef[keep]))
 
+    def cost_weight(self, component: str) -> float:
+        """Objective weight of a cost component: expected-cost terms are scaled by 1-risk_weight
+        when CVaR is in the objective; the risk terms carry their own weights."""
+        if component in RISK_COMPONENTS or self.options.cvar_alpha is None:
+            return 1.0
+        return 1.0 - self.options.risk_weight
+
+    def scenario_of(self, block: str, pos: np.ndarray) -> np.ndarray | None:
+        """Scenario of each variable of a second-stage block (None for first-stage blocks)."""
+        index = self.blocks[block].index
+        if "scenario" not in index.columns:
+            return None
+        return index["scenario"].to_numpy()[pos]
+
+    def first_stage_blocks(self) -> list[str]:
+        """Decisions shared by all scenarios (builds, opening, contracts, funding, grants)."""
+        return [
+            name
+            for name, b in self.blocks.items()
+            if "scenario" not in b.index.columns
+            and not name.startswith(("slack_", "cvar_", "var_"))
+        ]
+
     def build_objective(self) -> None:
         coefs: list[float] = []
         objs: list[object] = []
-        for _component, block, pos, coef in self.costs:
-            coefs.extend(coef.tolist())
+        for component, block, pos, coef in self.costs:
+            coefs.extend((coef * self.cost_weight(component)).tolist())
             objs.extend(self.blocks[block].objects[pos].tolist())
         self.model.total_cost = pyo.Objective(
             expr=LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=objs),

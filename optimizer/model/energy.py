@@ -142,6 +142,16 @@ def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
     e["cost_usd"] = e["mwh"] * use["price_usd_per_mwh"].to_numpy()
     e["co2_t"] = e["mwh"] * use["co2_t_per_mwh"].to_numpy()
     e = e[e["mwh"] > TINY].reset_index(drop=True)
-    contracts = ctx.case.energy[["contract", "region", "source", "max_mw"]].copy()
+    contracts = ctx.case.energy[
+        ["contract", "region", "source", "max_mw", "capacity_factor", "fixed_usd_per_mw_year"]
+    ].copy()
     contracts["mw"] = sol.value("mw")
+    # Without a capacity charge any MW above what is drawn is free and means nothing (the LP may
+    # return any value up to max_mw): report the MW the plan actually needs from that contract.
+    drawn = e.groupby(["scenario", "contract", "year"])["mwh"].sum().groupby("contract").max()
+    needed = contracts["contract"].map(drawn).fillna(0.0) / (
+        HOURS_PER_YEAR * contracts["capacity_factor"]
+    )
+    free = contracts["fixed_usd_per_mw_year"].to_numpy() == 0.0
+    contracts.loc[free, "mw"] = np.minimum(needed[free], contracts.loc[free, "mw"])
     return {"energy": e[cols], "contracts": contracts[contract_cols]}

@@ -134,7 +134,13 @@ def _add_partner_limits(ctx: ModelContext, fund, partners, builds) -> None:
         ]
     )
     ctx.add_constraints(
-        "capital_total", pd.DataFrame({"total": ["all"]}), terms, "==", 0.0, s.usd, "USD",
+        "capital_total",
+        pd.DataFrame({"total": ["all"]}),
+        terms,
+        "==",
+        0.0,
+        s.usd,
+        "USD",
         limit=False,
     )
     prow = fund["partner"].map(dict(zip(partners["partner"], range(len(partners)), strict=True)))

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.model import COST_COMPONENTS, MODULES
+from optimizer.model import risk as risk_module
 from optimizer.model.context import ModelContext
 from optimizer.solve import Solution
 
@@ -23,17 +24,46 @@ def extract_plan(ctx: ModelContext, sol: Solution) -> dict[str, pd.DataFrame]:
     builds = builds[builds["wspm"] > 1e-6].reset_index(drop=True)
     tables["builds"] = builds[["site", "year", "online_year", "wspm", "capex_usd", "grant_usd"]]
     tables["costs"] = cost_table(ctx, sol)
+    tables["scenario_costs"] = scenario_cost_table(ctx, sol)
     tables["binding"] = binding_table(ctx, sol)
     tables["sites"] = site_table(ctx)
     return tables
 
 
 def cost_table(ctx: ModelContext, sol: Solution) -> pd.DataFrame:
-    """NPV by component, from the same coefficients as the objective (so they add up)."""
+    """Expected NPV by component, from the same coefficients as the objective (so they add up).
+
+    With CVaR in the objective, a last row `risk_adjustment` = objective - expected cost
+    (= LAMBDA x (CVaR - E[cost])) makes the rows sum to the objective.
+    """
     totals = dict.fromkeys(COST_COMPONENTS, 0.0)
+    risk = 0.0
     for component, block, pos, coef in ctx.costs:
-        totals[component] += float(coef @ sol.x[block][pos]) * ctx.scale.usd
+        value = float(coef @ sol.x[block][pos]) * ctx.scale.usd
+        if component in totals:
+            totals[component] += value
+        else:
+            risk += value * ctx.cost_weight(component)
+    if risk_module.active(ctx):
+        expected = sum(totals.values())
+        weighted = sum(v * ctx.cost_weight(c) for c, v in totals.items())
+        totals["risk_adjustment"] = weighted + risk - expected
     return pd.DataFrame({"component": list(totals), "npv_usd": list(totals.values())})
+
+
+def scenario_cost_table(ctx: ModelContext, sol: Solution) -> pd.DataFrame:
+    """NPV cost of each scenario by component (first-stage costs count in every scenario)."""
+    t = risk_module.scenario_cost_terms(ctx)
+    value = np.zeros(len(t))
+    for block, g in t.groupby("block", sort=False):
+        value[g.index] = g["coef"].to_numpy() * sol.x[block][g["pos"].to_numpy()]
+    t = t.assign(npv_usd=value * ctx.scale.usd)
+    table = t.pivot_table(index="scenario", columns="component", values="npv_usd", aggfunc="sum")
+    table = table.reindex(columns=list(COST_COMPONENTS), fill_value=0.0).fillna(0.0)
+    table["total_usd"] = table.sum(axis=1)
+    table.columns = [c if c == "total_usd" else f"{c}_usd" for c in table.columns]
+    table.insert(0, "probability", table.index.map(ctx.scenarios))
+    return table.reset_index()
 
 
 def binding_table(ctx: ModelContext, sol: Solution) -> pd.DataFrame:

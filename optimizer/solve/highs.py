@@ -9,6 +9,8 @@ solver, MPS file) were 2-4x slower on large models (benchmarks/README.md).
 from __future__ import annotations
 
 import math
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,8 +156,23 @@ _STATUS = {
 }
 
 
+def new_highs() -> highspy.Highs:
+    """A Highs instance without the copyright banner HiGHS prints on stdout once per process
+    (it would break -q and machine-readable output); the version goes into summary.json."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return h
+
+
 def solve(ctx: ModelContext, compiled: Compiled, options: SolverOptions) -> Solution:
-    h = highspy.Highs()
+    h = new_highs()
     h.setOptionValue("output_flag", bool(options.log_to_console or options.solver_log))
     h.setOptionValue("log_to_console", bool(options.log_to_console))
     if options.solver_log:
@@ -192,6 +209,8 @@ def solve(ctx: ModelContext, compiled: Compiled, options: SolverOptions) -> Solu
     s = h.getSolution()
     col_value = np.asarray(s.col_value, dtype=float)
     row_dual = np.asarray(s.row_dual, dtype=float) if s.dual_valid else None
+    if is_mip:
+        row_dual = _fixed_lp_duals(h, compiled.lp, col_value)
     for name, cols in compiled.col_block.items():
         x = np.zeros(len(cols))
         ok = cols >= 0
@@ -211,3 +230,18 @@ def solve(ctx: ModelContext, compiled: Compiled, options: SolverOptions) -> Solu
         sol.duals[name] = d
         sol.sizes[name] = size
     return sol
+
+
+def _fixed_lp_duals(h: highspy.Highs, lp: highspy.HighsLp, col_value: np.ndarray):
+    """Duals of an integer plan: re-solve the LP with the integer decisions fixed (as GenX does)."""
+    cols = np.flatnonzero([int(v) == 1 for v in lp.integrality_]).astype(np.int32)
+    if cols.size == 0:
+        return None
+    fixed = np.round(col_value[cols])
+    h.changeColsIntegrality(len(cols), cols, np.full(len(cols), highspy.HighsVarType.kContinuous))
+    h.changeColsBounds(len(cols), cols, fixed, fixed)
+    h.run()
+    s = h.getSolution()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not s.dual_valid:
+        return None
+    return np.asarray(s.row_dual, dtype=float)
