@@ -100,7 +100,7 @@ def add(ctx: ModelContext) -> None:
         "USD",
         lambda r: f"{r.site} receives the full subsidy rate on its {r.year} build",
     )
-    cap = grants["site"].map(sites["subsidy_cap_musd"]).to_numpy() * 1e6 / s.usd
+    cap = grants["site"].map(sites["subsidy_cap_musd"]).to_numpy(dtype=float) * 1e6 / s.usd
     capped = grants.assign(cap=cap)[np.isfinite(cap)]
     cap_rows = capped[["site", "cap"]].drop_duplicates("site").reset_index(drop=True)
     t = capped.reset_index(names="pos").merge(
