@@ -1,0 +1,190 @@
+"""Recompute every cost component of docs/plan-tables.md from the plan tables and the inputs,
+and compare with costs.csv, summary.json objective_usd and partner_summary.csv."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimizer.verify.formatting import each, fmt
+from optimizer.verify.tolerance import (
+    ABS_TOL_FRACTION,
+    ABS_TOL_USD,
+    COMPONENT_OBJECTIVE_REL_TOL,
+    OBJECTIVE_REL_TOL,
+    differs,
+)
+
+COMPONENTS = (
+    "financing",
+    "site_fixed",
+    "energy_capacity",
+    "operations",
+    "energy",
+    "carbon",
+    "shipping",
+    "unmet_demand",
+)
+
+
+def df_sum(ctx, first: int, last: int) -> float:
+    """Sum of discount factors over the years first..last clipped to the horizon."""
+    p = ctx.case.params
+    years = np.arange(max(first, p.first_year), min(last, p.last_year) + 1)
+    return float(ctx.df(years).sum()) if len(years) else 0.0
+
+
+def financing_rows(ctx) -> pd.DataFrame:
+    """funding.csv with each row's NPV of annuity payments inside the horizon:
+    usd x A(r) x sum_{j=0}^{L-1, y+j <= last_year} df(y+j), A(r) = r/(1-(1+r)^-L)."""
+    from optimizer.verify.finance import annuity_factor
+
+    life = int(ctx.case.params.asset_life_years)
+    fund = ctx["funding.csv"].copy()
+    fund["rate"] = fund["partner"].map(ctx.partners["cost_of_capital"]).astype(float)
+    windows = {y: df_sum(ctx, int(y), int(y) + life - 1) for y in fund["year"].unique()}
+    fund["pv_per_usd"] = annuity_factor(fund["rate"], life) * fund["year"].map(windows).astype(
+        float
+    )
+    fund["npv_usd"] = fund["usd"] * fund["pv_per_usd"]
+    return fund
+
+
+def recompute(ctx) -> pd.Series:
+    """Every cost component in NPV USD, from the tables and the inputs only."""
+    case = ctx.case
+    prob = ctx.probs
+    out = dict.fromkeys(COMPONENTS, 0.0)
+    out["financing"] = float(financing_rows(ctx)["npv_usd"].sum())
+
+    g = ctx.grid
+    fixed = g["site"].map(ctx.sites["fixed_cost_usd_per_year"]).astype(float)
+    out["site_fixed"] = float((fixed * g["open"] * ctx.df(g["year"])).sum())
+
+    prod = ctx.production
+    weight = prod["scenario"].map(prob).astype(float) * ctx.df(prod["year"])
+    opex = prod["site"].map(ctx.sites["opex_usd_per_wafer"]).astype(float)
+    out["operations"] = float((prod["wafers"] * opex * weight).sum())
+    ship = prod["ship_usd_per_gpu"].fillna(0.0)  # a missing lane is a production violation
+    out["shipping"] = float((prod["gpus_made"] * ship * weight).sum())
+
+    unmet = ctx["unmet.csv"]
+    w = unmet["scenario"].map(prob).astype(float) * ctx.df(unmet["year"])
+    out["unmet_demand"] = float((unmet["gpus"] * case.params.unmet_penalty_usd_per_gpu * w).sum())
+
+    if ctx.contracts is not None:
+        c = ctx.contracts
+        e = ctx["energy.csv"]
+        w = e["scenario"].map(prob).astype(float) * ctx.df(e["year"])
+        price = e["contract"].map(c["price_usd_per_mwh"]).astype(float)
+        co2 = e["contract"].map(c["co2_t_per_mwh"]).astype(float)
+        out["energy"] = float((e["mwh"] * price * w).sum())
+        carbon_price = case.params.carbon_price_usd_per_t
+        out["carbon"] = float((e["mwh"] * co2 * carbon_price * w).sum())
+        years = [
+            df_sum(ctx, int(a), int(b))
+            for a, b in zip(c["first_year"], c["last_year"], strict=True)
+        ]
+        charge = c["fixed_usd_per_mw_year"].astype(float) * ctx.mw.reindex(c.index).astype(float)
+        out["energy_capacity"] = float((charge * np.asarray(years)).sum())
+    return pd.Series(out)
+
+
+def check_costs(ctx) -> tuple[pd.DataFrame, float]:
+    """Compare costs.csv with the recomputation and both with objective_usd."""
+    f = ctx.findings
+    mine = recompute(ctx)
+    objective = float(ctx.plan.summary["objective_usd"])
+    table = ctx["costs.csv"].set_index("component")
+    costs = pd.DataFrame(
+        {
+            "component": list(COMPONENTS),
+            "plan_npv_usd": table["npv_usd"].reindex(list(COMPONENTS)).to_numpy(dtype=float),
+            "recomputed_npv_usd": mine.to_numpy(dtype=float),
+        }
+    )
+    floor = max(ABS_TOL_USD, COMPONENT_OBJECTIVE_REL_TOL * abs(objective))
+    for r in each(costs):
+        if np.isnan(r.plan_npv_usd):
+            f.violate(
+                "costs",
+                f"component {r.component} missing from costs.csv (recomputed "
+                f"{fmt(r.recomputed_npv_usd)} USD)",
+            )
+        elif differs(r.plan_npv_usd, r.recomputed_npv_usd, floor):
+            f.violate(
+                "costs",
+                f"component {r.component}: costs.csv says {fmt(r.plan_npv_usd)} USD, "
+                f"recomputed from the plan tables {fmt(r.recomputed_npv_usd)} USD (difference "
+                f"{fmt(r.plan_npv_usd - r.recomputed_npv_usd)})",
+            )
+    f.checked("costs", len(costs))
+
+    listed = float(table["npv_usd"].sum())
+    recomputed = float(mine.sum())
+    objective_floor = max(OBJECTIVE_REL_TOL * abs(objective), ABS_TOL_USD)
+    if abs(listed - objective) > objective_floor:
+        f.violate(
+            "objective",
+            f"costs.csv components sum to {fmt(listed)} USD but summary.json objective_usd is "
+            f"{fmt(objective)} USD (difference {fmt(listed - objective)})",
+        )
+    if abs(recomputed - objective) > objective_floor:
+        f.violate(
+            "objective",
+            f"recomputed cost {fmt(recomputed)} USD differs from summary.json objective_usd "
+            f"{fmt(objective)} USD by {fmt(recomputed - objective)} (more than "
+            f"{OBJECTIVE_REL_TOL:g} relative)",
+        )
+    f.checked("objective", 2)
+    return costs, recomputed
+
+
+def check_partner_summary(ctx) -> None:
+    """partner_summary.csv agrees with funding.csv, partners.csv and the financing cost."""
+    f = ctx.findings
+    fund = financing_rows(ctx)
+    total = float(fund["usd"].sum())
+    by_partner = fund.groupby("partner")[["usd", "npv_usd"]].sum()
+    table = ctx["partner_summary.csv"].set_index("partner")
+    for partner in by_partner.index.difference(table.index):
+        f.violate(
+            "partner summary",
+            f"partner {partner} funds {fmt(by_partner.loc[partner, 'usd'])} USD but has no row "
+            f"in partner_summary.csv",
+        )
+    p = ctx.partners.loc[table.index]
+    expected = pd.DataFrame(index=table.index)
+    expected["usd"] = by_partner["usd"].reindex(table.index).fillna(0.0)
+    expected["share"] = expected["usd"] / total if total > 0 else 0.0
+    expected["financing_cost_npv_usd"] = by_partner["npv_usd"].reindex(table.index).fillna(0.0)
+    expected["max_share"] = p["max_share"].astype(float)
+    expected["min_share"] = p["min_share"].astype(float)
+    expected["cost_of_capital"] = p["cost_of_capital"].astype(float)
+    expected["max_commitment_usd"] = p["max_commitment_musd"].astype(float) * 1e6
+    fraction = {"share", "max_share", "min_share", "cost_of_capital"}
+    for col in expected.columns:
+        if col not in table.columns:
+            continue
+        floor = ABS_TOL_FRACTION if col in fraction else ABS_TOL_USD
+        theirs = table[col].to_numpy(dtype=float)
+        ours = expected[col].to_numpy(dtype=float)
+        if col == "max_commitment_usd":  # an empty cell means no limit
+            theirs = np.where(np.isnan(theirs), np.inf, theirs)
+        bad = differs(theirs, ours, floor)
+        for partner, x, y in zip(table.index[bad], theirs[bad], ours[bad], strict=True):
+            line = table.loc[partner, "csv_line"]
+            f.violate(
+                "partner summary",
+                f"partner_summary.csv line {line}: partner {partner} {col} {fmt(x)}, expected "
+                f"{fmt(y)}",
+            )
+    if "kind" in table.columns:
+        kind = p["kind"].astype(str)
+        for partner in table.index[table["kind"] != kind]:
+            f.violate(
+                "partner summary",
+                f"partner_summary.csv line {table.loc[partner, 'csv_line']}: partner {partner} "
+                f"kind '{table.loc[partner, 'kind']}', expected '{kind[partner]}'",
+            )
+    f.checked("partner summary", len(table))

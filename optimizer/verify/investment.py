@@ -1,0 +1,229 @@
+"""First-stage constraints: build timing, site size and opening, capacity table, concentration,
+integer mode, and sign of every quantity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimizer.verify.context import Context
+from optimizer.verify.formatting import each, fmt
+from optimizer.verify.tolerance import (
+    ABS_TOL,
+    ABS_TOL_FRACTION,
+    ABS_TOL_USD,
+    allowed,
+    differs,
+    exceeds,
+)
+
+
+def check_build_timing(ctx: Context) -> None:
+    """first_build_year <= year, year + lead_time <= last_year, online_year = year + lead."""
+    b = ctx.builds
+    f = ctx.findings
+    p = ctx.case.params
+    first_build = b["site"].map(ctx.sites["first_build_year"]).astype(int)
+    where = "build at {0.site} {0.year} ({1} wspm, builds.csv line {0.csv_line})"
+    for r, fb in zip(
+        each(b[b["year"] < first_build]),
+        first_build[b["year"] < first_build],
+        strict=True,
+    ):
+        f.violate(
+            "build timing",
+            f"{where.format(r, fmt(r.wspm))}: decided before the site's first_build_year {fb}",
+        )
+    for r in each(b[b["year"] < p.first_year]):
+        f.violate(
+            "build timing",
+            f"{where.format(r, fmt(r.wspm))}: decided before the first year {p.first_year}",
+        )
+    for r in each(b[b["online"] > p.last_year]):
+        f.violate(
+            "build timing",
+            f"{where.format(r, fmt(r.wspm))}: online in {r.online} (lead time {r.lead} years), "
+            f"after the last year {p.last_year}",
+        )
+    for r in each(b[b["online_year"] != b["online"]]):
+        f.violate(
+            "build timing",
+            f"{where.format(r, fmt(r.wspm))}: online_year {r.online_year} but {r.year} + lead "
+            f"time {r.lead} = {r.online}",
+        )
+    f.checked("build timing", len(b))
+
+
+def check_builds_table(ctx: Context) -> None:
+    """builds.csv capex_usd = capex_usd_per_wspm x wspm and grant_usd = grants.csv."""
+    b = ctx.builds.copy()
+    f = ctx.findings
+    b["rate"] = b["site"].map(ctx.sites["capex_usd_per_wspm"]).astype(float)
+    b["capex"] = b["rate"] * b["wspm"]
+    for r in each(b[differs(b["capex_usd"], b["capex"], ABS_TOL_USD)]):
+        f.violate(
+            "builds table",
+            f"builds.csv line {r.csv_line}: build at {r.site} {r.year} capex_usd "
+            f"{fmt(r.capex_usd)} but {fmt(r.wspm)} wspm x {fmt(r.rate)} USD/wspm = "
+            f"{fmt(r.capex)}",
+        )
+    grants = ctx["grants.csv"].groupby(["site", "year"])["usd"].sum()
+    b["granted"] = pd.MultiIndex.from_frame(b[["site", "year"]]).map(grants)
+    b["granted"] = b["granted"].fillna(0.0)
+    for r in each(b[differs(b["grant_usd"], b["granted"], ABS_TOL_USD)]):
+        f.violate(
+            "builds table",
+            f"builds.csv line {r.csv_line}: build at {r.site} {r.year} grant_usd "
+            f"{fmt(r.grant_usd)} but grants.csv gives {fmt(r.granted)}",
+        )
+    f.checked("builds table", len(b))
+
+
+def check_capacity_table(ctx: Context) -> None:
+    """capacity.csv lists every site x year with the recomputed installed and available wspm."""
+    g = ctx.grid
+    f = ctx.findings
+    table = ctx["capacity.csv"].set_index(["site", "year"])
+    index = pd.MultiIndex.from_frame(g[["site", "year"]])
+    listed = index.isin(table.index)
+    for r in each(g[~listed]):
+        f.violate("capacity table", f"no row in capacity.csv for site {r.site} {r.year}")
+    g = g[listed]
+    t = table.loc[pd.MultiIndex.from_frame(g[["site", "year"]])]
+    for col, mine, what in (
+        ("installed_wspm", "installed", "existing + nameplate of builds online"),
+        ("available_wspm", "available", "existing + builds online x ramp-up"),
+    ):
+        theirs = t[col].to_numpy()
+        bad = differs(theirs, g[mine].to_numpy())
+        for r, x, line in zip(
+            each(g[bad]), theirs[bad], t["csv_line"].to_numpy()[bad], strict=True
+        ):
+            f.violate(
+                "capacity table",
+                f"capacity.csv line {line}: site {r.site} {r.year} {col} {fmt(x)} but "
+                f"{what} = {fmt(getattr(r, mine))}",
+            )
+    f.checked("capacity table", len(index))
+
+
+def check_site_size(ctx: Context) -> None:
+    """existing + builds decided by t <= max_wspm x open; open in [0,1], non-decreasing,
+    and 1 where the site has existing capacity."""
+    g = ctx.grid.copy()
+    f = ctx.findings
+    g["max"] = g["site"].map(ctx.sites["max_wspm"]).astype(float)
+    g["total"] = g["existing"] + g["built"]
+    g["limit"] = g["max"] * g["open"]
+    for r in each(g[exceeds(g["total"], g["limit"])]):
+        f.violate(
+            "site size",
+            f"site {r.site} {r.year}: {fmt(r.existing)} existing + {fmt(r.built)} built = "
+            f"{fmt(r.total)} wspm > {fmt(r.limit)} allowed (max_wspm {fmt(r.max)} x open "
+            f"{fmt(r.open)}), over by {fmt(r.total - r.limit)}",
+        )
+    f.checked("site size", len(g))
+
+    out_of_range = (g["open"] < -ABS_TOL_FRACTION) | (g["open"] > 1 + ABS_TOL_FRACTION)
+    for r in each(g[out_of_range]):
+        f.violate("open", f"site {r.site} {r.year}: open = {fmt(r.open)}, expected in [0, 1]")
+    previous = g.groupby("site")["open"].shift(1)
+    closes = (previous - g["open"]) > ABS_TOL_FRACTION
+    for r, before in zip(each(g[closes]), previous[closes], strict=True):
+        f.violate(
+            "open",
+            f"site {r.site} {r.year}: open = {fmt(r.open)} after {fmt(before)} in {r.year - 1}; "
+            f"a site once open stays open",
+        )
+    existing_closed = (g["existing"] > 0) & (g["open"] < 1 - ABS_TOL_FRACTION)
+    for r in each(g[existing_closed]):
+        f.violate(
+            "open",
+            f"site {r.site} {r.year}: open = {fmt(r.open)} but the site has "
+            f"{fmt(r.existing)} wspm existing capacity, so it is open (1)",
+        )
+    f.checked("open", len(g))
+
+
+def check_concentration(ctx: Context) -> None:
+    """Installed capacity of region r <= max_capacity_share x all installed, from from_year."""
+    regions = ctx.case.regions
+    if regions.empty:
+        return
+    g = ctx.grid
+    total = g.groupby("year")["installed"].sum()
+    by_region = g.groupby(["region", "year"])["installed"].sum()
+    rows = regions[["region", "max_capacity_share", "from_year"]].merge(
+        pd.DataFrame({"year": ctx.years}), how="cross"
+    )
+    rows = rows[rows["year"] >= rows["from_year"]].reset_index(drop=True)
+    rows["installed"] = pd.MultiIndex.from_frame(rows[["region", "year"]]).map(by_region)
+    rows["installed"] = rows["installed"].fillna(0.0)
+    rows["total"] = rows["year"].map(total).astype(float)
+    rows["limit"] = rows["max_capacity_share"] * rows["total"]
+    for r in each(rows[exceeds(rows["installed"], rows["limit"])]):
+        ctx.findings.violate(
+            "concentration",
+            f"region {r.region} {r.year}: {fmt(r.installed)} wspm installed > {fmt(r.limit)} "
+            f"allowed ({fmt(r.max_capacity_share)} x {fmt(r.total)} wspm installed in all "
+            f"regions), over by {fmt(r.installed - r.limit)}",
+        )
+    ctx.findings.checked("concentration", len(rows))
+
+
+def check_integer(ctx: Context) -> None:
+    """In integer mode: open is 0 or 1; builds are whole modules where module_wspm > 0."""
+    if ctx.plan.mode != "integer":
+        return
+    f = ctx.findings
+    g = ctx.grid
+    fractional = np.abs(g["open"] - np.round(g["open"])) > ABS_TOL_FRACTION
+    for r in each(g[fractional]):
+        f.violate(
+            "integer",
+            f"site {r.site} {r.year}: open = {fmt(r.open)}, expected 0 or 1 in integer mode",
+        )
+    b = ctx.builds.copy()
+    b["module"] = b["site"].map(ctx.sites["module_wspm"]).astype(float)
+    b = b[b["module"] > 0]
+    modules = b["wspm"] / b["module"]
+    miss = np.abs(modules - np.round(modules)) * b["module"]
+    bad = miss > np.maximum(allowed(b["wspm"], ABS_TOL), ABS_TOL_FRACTION * b["module"])
+    for r, n in zip(each(b[bad]), modules[bad], strict=True):
+        f.violate(
+            "integer",
+            f"build at {r.site} {r.year}: {fmt(r.wspm)} wspm is {fmt(n)} modules of "
+            f"{fmt(r.module)} wspm, expected a whole number in integer mode",
+        )
+    f.checked("integer", len(g) + len(b))
+
+
+# table -> quantity columns that must not be negative
+QUANTITIES: dict[str, tuple[str, ...]] = {
+    "builds.csv": ("wspm", "capex_usd", "grant_usd"),
+    "capacity.csv": ("installed_wspm", "available_wspm", "open"),
+    "production.csv": ("wafers", "gpus"),
+    "unmet.csv": ("gpus",),
+    "energy.csv": ("mwh", "co2_t"),
+    "contracts.csv": ("mw",),
+    "funding.csv": ("usd",),
+    "grants.csv": ("usd",),
+    "partner_summary.csv": ("usd",),
+}
+
+
+def check_nonnegative(ctx: Context) -> None:
+    """Every quantity in the plan is >= 0 (within the absolute tolerance of its unit)."""
+    f = ctx.findings
+    n = 0
+    for name, cols in QUANTITIES.items():
+        table = ctx[name]
+        for col in cols:
+            floor = ABS_TOL_USD if col.endswith("usd") else ABS_TOL
+            floor = ABS_TOL_FRACTION if col == "open" else floor
+            for r in each(table[table[col] < -floor]):
+                f.violate(
+                    "non-negative", f"{name} line {r.csv_line}: {col} = {fmt(getattr(r, col))}"
+                )
+            n += len(table)
+    f.checked("non-negative", n)

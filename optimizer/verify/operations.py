@@ -1,0 +1,219 @@
+"""Operating constraints per scenario and year: demand, production, capacity, energy.
+
+Each check builds one frame with a row per constraint instance (both sides as columns),
+finds violators with the shared tolerance, and words a message only for those rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimizer.verify.context import Context
+from optimizer.verify.formatting import each, fmt
+from optimizer.verify.tolerance import ABS_TOL, ABS_TOL_USD, differs, exceeds
+
+HOURS_PER_YEAR = 8760
+
+
+def check_demand(ctx: Context) -> None:
+    """GPUs made (wafers x gpus_per_wafer) + unmet >= demand, per scenario/product/market/year."""
+    keys = ["scenario", "product", "market", "year"]
+    d = ctx.case.demand
+    d = d[d["scenario"].isin(ctx.probs.index) & d["year"].isin(ctx.years)]
+    rows = d.groupby(keys)["gpus"].sum().rename("demand").to_frame()
+    rows["made"] = ctx.production.groupby(keys)["gpus_made"].sum()
+    rows["unmet"] = ctx["unmet.csv"].groupby(keys)["gpus"].sum()
+    rows = rows.fillna(0.0).reset_index()
+    served = rows["made"] + rows["unmet"]
+    bad = exceeds(rows["demand"], served)
+    for r, s in zip(each(rows[bad]), served[bad], strict=True):
+        ctx.findings.violate(
+            "demand",
+            f"scenario {r.scenario}, product {r.product}, market {r.market}, {r.year}: "
+            f"{fmt(r.made)} GPUs made + {fmt(r.unmet)} unmet = {fmt(s)} < {fmt(r.demand)} "
+            f"demanded, short by {fmt(r.demand - s)}",
+        )
+    ctx.findings.checked("demand", len(rows))
+
+
+def check_production(ctx: Context) -> None:
+    """gpus = wafers x gpus_per_wafer; the product's node is the site's; the lane exists."""
+    p = ctx.production
+    f = ctx.findings
+    where = (
+        "production.csv line {0.csv_line}: scenario {0.scenario}, site {0.site}, product "
+        "{0.product}, market {0.market}, {0.year}"
+    )
+    bad = differs(p["gpus"], p["gpus_made"])
+    for r in each(p[bad]):
+        f.violate(
+            "production",
+            f"{where.format(r)}: {fmt(r.gpus)} GPUs listed but {fmt(r.wafers)} wafers x "
+            f"{fmt(r.gpus_per_wafer)} GPUs per wafer = {fmt(r.gpus_made)}",
+        )
+    site_node = p["site"].map(ctx.sites["node"])
+    product_node = p["product"].map(ctx.products["node"])
+    active = p["wafers"].abs() > ABS_TOL
+    for r, sn, pn in zip(
+        each(p[active & (site_node != product_node)]),
+        site_node[active & (site_node != product_node)],
+        product_node[active & (site_node != product_node)],
+        strict=True,
+    ):
+        f.violate(
+            "production",
+            f"{where.format(r)}: product {r.product} needs node {pn} but site {r.site} runs {sn}",
+        )
+    has_lane = p["ship_usd_per_gpu"].notna()
+    for r in each(p[active & ~has_lane]):
+        f.violate(
+            "production",
+            f"{where.format(r)}: no shipping lane from region {r.region} to market {r.market} "
+            f"in shipping.csv",
+        )
+    f.checked("production", len(p))
+
+
+def check_capacity(ctx: Context) -> None:
+    """Wafers made <= 12 x utilization x available wspm, per scenario/site/year."""
+    w = ctx.wafers.merge(ctx.grid[["site", "year", "available"]], on=["site", "year"])
+    w["utilization"] = w["site"].map(ctx.sites["utilization"]).astype(float)
+    w["limit"] = 12 * w["utilization"] * w["available"]
+    bad = exceeds(w["wafers"], w["limit"])
+    for r in each(w[bad]):
+        ctx.findings.violate(
+            "capacity",
+            f"site {r.site} {r.year} scenario {r.scenario}: {fmt(r.wafers)} wafers made > "
+            f"{fmt(r.limit)} available (12 x {fmt(r.utilization)} x {fmt(r.available)} wspm), "
+            f"over by {fmt(r.wafers - r.limit)}",
+        )
+    ctx.findings.checked("capacity", len(w))
+
+
+def check_energy(ctx: Context) -> None:
+    """Energy drawn covers the wafers made; contracts deliver no more than their MW allow."""
+    if ctx.contracts is None:
+        return
+    e = ctx["energy.csv"].copy()
+    contracts = ctx.contracts
+    e["contract_region"] = e["contract"].map(contracts["region"])
+    e["site_region"] = e["site"].map(ctx.sites["region"])
+    e["first"] = e["contract"].map(contracts["first_year"])
+    e["last"] = e["contract"].map(contracts["last_year"])
+    f = ctx.findings
+    where = (
+        "energy.csv line {0.csv_line}: scenario {0.scenario}, contract {0.contract}, site "
+        "{0.site}, {0.year}"
+    )
+    active = e["mwh"].abs() > ABS_TOL
+    wrong_region = active & (e["contract_region"] != e["site_region"])
+    for r in each(e[wrong_region]):
+        f.violate(
+            "energy use",
+            f"{where.format(r)}: contract {r.contract} serves region {r.contract_region} but "
+            f"site {r.site} is in {r.site_region}",
+        )
+    outside = active & ((e["year"] < e["first"]) | (e["year"] > e["last"]))
+    for r in each(e[outside]):
+        f.violate(
+            "energy use",
+            f"{where.format(r)}: contract {r.contract} delivers only in {r.first}-{r.last}",
+        )
+
+    # sum_e mwh >= energy_mwh_per_wafer x wafers, per scenario/site/year
+    need = ctx.wafers.copy()
+    need["mwh_per_wafer"] = need["site"].map(ctx.sites["energy_mwh_per_wafer"]).astype(float)
+    need["needed"] = need["mwh_per_wafer"] * need["wafers"]
+    drawn = e.groupby(["scenario", "site", "year"])["mwh"].sum()
+    need["drawn"] = pd.MultiIndex.from_frame(need[["scenario", "site", "year"]]).map(drawn)
+    need["drawn"] = need["drawn"].fillna(0.0)
+    bad = exceeds(need["needed"], need["drawn"])
+    for r in each(need[bad]):
+        f.violate(
+            "energy use",
+            f"site {r.site} {r.year} scenario {r.scenario}: {fmt(r.drawn)} MWh drawn < "
+            f"{fmt(r.needed)} MWh needed ({fmt(r.wafers)} wafers x {fmt(r.mwh_per_wafer)} MWh "
+            f"per wafer), short by {fmt(r.needed - r.drawn)}",
+        )
+    f.checked("energy use", len(need) + len(e))
+
+    # sum_s mwh <= 8760 x capacity_factor x mw, per scenario/contract/year
+    index = pd.MultiIndex.from_product(
+        [ctx.probs.index, contracts.index, ctx.years], names=["scenario", "contract", "year"]
+    )
+    deliver = e.groupby(["scenario", "contract", "year"])["mwh"].sum().reindex(index, fill_value=0)
+    d = deliver.rename("mwh").reset_index()
+    d["mw"] = d["contract"].map(ctx.mw).astype(float)
+    d["cf"] = d["contract"].map(contracts["capacity_factor"]).astype(float)
+    d["limit"] = HOURS_PER_YEAR * d["cf"] * d["mw"]
+    bad = exceeds(d["mwh"], d["limit"])
+    for r in each(d[bad]):
+        f.violate(
+            "energy contract",
+            f"contract {r.contract} {r.year} scenario {r.scenario}: {fmt(r.mwh)} MWh drawn > "
+            f"{fmt(r.limit)} MWh deliverable (8760 h x {fmt(r.cf)} x {fmt(r.mw)} MW), "
+            f"over by {fmt(r.mwh - r.limit)}",
+        )
+    f.checked("energy contract", len(d))
+    _check_contracts_table(ctx)
+    _check_energy_table(ctx, e)
+
+
+def _check_contracts_table(ctx: Context) -> None:
+    """contracts.csv: mw <= max_mw, every contract listed, static columns as in energy.csv."""
+    f = ctx.findings
+    contracts = ctx.contracts
+    table = ctx["contracts.csv"]
+    for c in contracts.index.difference(pd.Index(table["contract"])):
+        f.violate("contracts table", f"contract {c} of energy.csv has no row in contracts.csv")
+    t = table.copy()
+    t["max_mw_input"] = t["contract"].map(contracts["max_mw"]).astype(float)
+    for r in each(t[exceeds(t["mw"], t["max_mw_input"])]):
+        f.violate(
+            "energy contract",
+            f"contract {r.contract}: {fmt(r.mw)} MW contracted > max_mw {fmt(r.max_mw_input)} "
+            f"(contracts.csv line {r.csv_line})",
+        )
+    if "max_mw" in t.columns:
+        for r in each(t[differs(t["max_mw"], t["max_mw_input"])]):
+            f.violate(
+                "contracts table",
+                f"contracts.csv line {r.csv_line}: contract {r.contract} max_mw {fmt(r.max_mw)} "
+                f"but energy.csv says {fmt(r.max_mw_input)}",
+            )
+    for col in ("region", "source"):
+        if col in t.columns:
+            expected = t["contract"].map(contracts[col]).astype(str)
+            for r, x in zip(
+                each(t[t[col] != expected]),
+                expected[t[col] != expected],
+                strict=True,
+            ):
+                f.violate(
+                    "contracts table",
+                    f"contracts.csv line {r.csv_line}: contract {r.contract} {col} "
+                    f"'{getattr(r, col)}' but energy.csv says '{x}'",
+                )
+    f.checked("energy contract", len(t))
+    f.checked("contracts table", len(contracts))
+
+
+def _check_energy_table(ctx: Context, e: pd.DataFrame) -> None:
+    """energy.csv cost_usd = mwh x price_usd_per_mwh and co2_t = mwh x co2_t_per_mwh."""
+    f = ctx.findings
+    price = e["contract"].map(ctx.contracts["price_usd_per_mwh"]).astype(float)
+    co2 = e["contract"].map(ctx.contracts["co2_t_per_mwh"]).astype(float)
+    for col, rate, unit, floor in (
+        ("cost_usd", price, "USD/MWh", ABS_TOL_USD),
+        ("co2_t", co2, "t/MWh", ABS_TOL),
+    ):
+        expected = e["mwh"] * rate
+        bad = differs(e[col], expected, floor)
+        for r, x, q in zip(each(e[bad]), expected[bad], np.asarray(rate)[bad], strict=True):
+            f.violate(
+                "energy table",
+                f"energy.csv line {r.csv_line}: {col} {fmt(getattr(r, col))} but "
+                f"{fmt(r.mwh)} MWh x {fmt(q)} {unit} = {fmt(x)}",
+            )
+    f.checked("energy table", len(e))
