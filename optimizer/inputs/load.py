@@ -1,0 +1,221 @@
+"""Load a data folder into a validated Case, or raise InputError listing every problem.
+
+Steps: read each known CSV (csvio), type its columns and check it alone (convert), read the
+parameters and apply --set overrides (params), check across files (checks), and only when no
+error was found build the Case, synthesising the optional tables that are absent. Reads files
+only; writes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+import optimizer
+from optimizer.errors import InputError, Problem
+from optimizer.inputs.case import IMPLICIT_PARTNER, Case, Params
+from optimizer.inputs.checks import Inputs, cross_check
+from optimizer.inputs.convert import convert_table, did_you_mean
+from optimizer.inputs.csvio import BAD, LINE, read_table
+from optimizer.inputs.params import SET, load_params
+from optimizer.inputs.schema import FILES, PARAMETERS, PARTNER_REGIONS, REGIONS, FileSpec
+
+SYNTHESISED = -1  # LINE of rows fabplan adds itself
+_DOC_SUFFIXES = {".md", ".txt", ".rst", ".pdf", ".html"}
+
+
+def default_data_dir() -> Path:
+    """The repository's data/ folder (the package is installed editable next to it)."""
+    return Path(optimizer.__file__).resolve().parents[1] / "data"
+
+
+def load_case(data_dir: Path, overrides: dict[str, str] | None = None) -> Case:
+    """Read, type, default and validate a data folder; raise InputError with every problem."""
+    data_dir = Path(data_dir)
+    overrides = dict(overrides or {})
+    if not data_dir.is_dir():
+        raise InputError(
+            [
+                Problem(
+                    str(data_dir),
+                    None,
+                    None,
+                    None,
+                    "expected a folder holding the CSV files described in data/README.md",
+                )
+            ]
+        )
+    problems: list[Problem] = []
+    warnings = _unknown_files(data_dir)
+    tables: dict[str, pd.DataFrame | None] = {}
+    files: dict[str, Path] = {}
+    for name, spec in FILES.items():
+        path = data_dir / name
+        if not path.is_file():
+            if spec.required:
+                problems.append(
+                    Problem(name, None, None, None, f"required file is missing from {data_dir}")
+                )
+                tables[name] = None  # required: present or not, nothing refers to it blindly
+            continue
+        files[name] = path.resolve()
+        raw, found = read_table(path, name)
+        problems += found
+        if raw is None:
+            tables[name] = None
+            continue
+        tables[name], found = convert_table(raw, spec)
+        problems += found
+        if spec.required and spec is not PARAMETERS and tables[name].empty:
+            problems.append(
+                Problem(
+                    name, raw.header_line, None, None, "expected at least one row below the header"
+                )
+            )
+            tables[name] = None  # nothing to refer to: references to it are not reported
+    params = load_params(tables.get("parameters.csv"), overrides)
+    problems += params.problems
+    warnings += params.warnings
+    findings = cross_check(Inputs(tables, params.values, params.origins))
+    problems += findings.errors
+    warnings += findings.warnings
+    problems, warnings = _tidy(problems), _tidy(warnings)
+    if problems:
+        raise InputError(problems, warnings)
+    return _build(data_dir, tables, params.values, files, warnings, overrides)
+
+
+def _unknown_files(data_dir: Path) -> list[Problem]:
+    """Files fabplan does not read (a misspelt name would otherwise be silently ignored)."""
+    warnings = []
+    for path in sorted(data_dir.iterdir()):
+        if not path.is_file() or path.name.startswith(".") or path.name in FILES:
+            continue
+        if path.suffix.lower() in _DOC_SUFFIXES:
+            continue
+        same = next((k for k in FILES if k.lower() == path.name.lower()), None)
+        if same:
+            expected = f"did you mean {same}? (names are case-sensitive)"
+        else:
+            expected = f"fabplan reads only {', '.join(FILES)}{did_you_mean(path.name, FILES)}"
+        warnings.append(
+            Problem(path.name, None, None, None, f"unknown file, ignored: {expected}", "warning")
+        )
+    return warnings
+
+
+def _rank(p: Problem) -> tuple[int, int]:
+    order = [SET, *FILES]
+    file_rank = order.index(p.file) + 1 if p.file in order else 0 if p.line is None else len(order)
+    return file_rank, -1 if p.line is None else p.line
+
+
+def _tidy(problems: list[Problem]) -> list[Problem]:
+    """One problem per cell (the first found), sorted by file then line."""
+    seen: set = set()
+    kept = []
+    for p in problems:
+        key = (p.file, p.line, p.column) if p.line is not None and p.column else p
+        if key not in seen:
+            seen.add(key)
+            kept.append(p)
+    return sorted(kept, key=_rank)
+
+
+# --- building the Case ------------------------------------------------------------------------
+
+
+def _build(
+    data_dir: Path,
+    tables: dict[str, pd.DataFrame | None],
+    values: dict[str, object],
+    files: dict[str, Path],
+    warnings: list[Problem],
+    overrides: dict[str, str],
+) -> Case:
+    t = {name: _final(df, FILES[name]) for name, df in tables.items() if df is not None}
+    demand = t["demand.csv"]
+    scenarios = t.get("scenarios.csv")
+    if scenarios is None:
+        names = list(dict.fromkeys(demand["scenario"]))
+        scenarios = _synthesised(
+            {"scenario": names, "probability": [1.0 / len(names)] * len(names), "description": ""}
+        )
+    params = Params(
+        first_year=values["first_year"],
+        last_year=values["last_year"],
+        discount_rate=values["discount_rate"],
+        unmet_penalty_usd_per_gpu=values["unmet_penalty_usd_per_gpu"],
+        carbon_price_usd_per_t=values["carbon_price_usd_per_t"],
+        asset_life_years=values["asset_life_years"],
+        default_scenario=values["default_scenario"] or str(demand["scenario"].iloc[0]),
+        ramp_up=values["ramp_up"],
+    )
+    sites = t["sites.csv"]
+    shipping = t.get("shipping.csv")
+    if shipping is None:
+        lanes = pd.MultiIndex.from_product(
+            [list(dict.fromkeys(sites["region"])), sorted(demand["market"].unique())]
+        )
+        shipping = _synthesised(
+            {
+                "region": lanes.get_level_values(0),
+                "market": lanes.get_level_values(1),
+                "cost_usd_per_gpu": 0.0,
+            }
+        )
+    partners = t.get("partners.csv")
+    if partners is None:
+        partners = _synthesised(
+            {
+                "partner": [IMPLICIT_PARTNER],
+                "kind": "implicit",
+                "max_commitment_musd": math.inf,
+                "cost_of_capital": params.discount_rate,
+                "min_share": 0.0,
+                "max_share": 1.0,
+            }
+        )
+    return Case(
+        data_dir=data_dir.resolve(),
+        params=params,
+        sites=sites,
+        products=t["products.csv"],
+        demand=demand,
+        scenarios=scenarios,
+        shipping=shipping,
+        energy=t.get("energy.csv"),
+        partners=partners,
+        partner_regions=t.get("partner_regions.csv", _empty(PARTNER_REGIONS)),
+        regions=t.get("regions.csv", _empty(REGIONS)),
+        files=files,
+        warnings=warnings,
+        overrides=overrides,
+    )
+
+
+def _final(df: pd.DataFrame, spec: FileSpec) -> pd.DataFrame:
+    """Contract columns with their final types (whole numbers as int64), plus LINE."""
+    out = df.drop(columns=[BAD]).reset_index(drop=True)
+    for col in spec.columns:
+        if col.kind in ("integer", "year"):
+            out[col.name] = out[col.name].astype("int64")
+    return out[[*spec.column_names, LINE]]
+
+
+def _synthesised(columns: dict[str, object]) -> pd.DataFrame:
+    df = pd.DataFrame(columns)
+    df[LINE] = SYNTHESISED
+    return df
+
+
+def _empty(spec: FileSpec) -> pd.DataFrame:
+    dtypes = {
+        c.name: "int64" if c.kind in ("integer", "year") else "float64" if c.numeric else "str"
+        for c in spec.columns
+    }
+    return pd.DataFrame(
+        {name: pd.Series([], dtype=t) for name, t in {**dtypes, LINE: "int64"}.items()}
+    )

@@ -1,0 +1,352 @@
+"""The data contract as data: one table of column specs per CSV file, and the parameters.
+
+Everything else (conversion, pandera schemas, messages, data/README.md checks) is derived from
+these tables, so the contract is written down once. Units are in the column names.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["id", "text", "number", "integer", "year", "ramp"]
+
+FIRST_CALENDAR_YEAR = 1900
+LAST_CALENDAR_YEAR = 2200
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column (or, for parameters.csv, one parameter) of the contract.
+
+    required: the column must be in the header (for parameters: the name must be listed).
+    default:  the value taken by an empty cell or an absent optional column; None means an
+              empty cell is an error.
+    lo, hi:   inclusive bounds unless lo_open/hi_open; allow_inf accepts an unlimited value.
+    """
+
+    name: str
+    kind: Kind
+    description: str
+    required: bool = True
+    default: object = None
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+    allow_inf: bool = False
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("number", "integer", "year")
+
+    @property
+    def expected(self) -> str:
+        """What a valid value looks like, e.g. 'a number in (0, 1]' (used in every message)."""
+        if self.kind == "year":
+            text = "a calendar year such as 2030"
+        elif self.kind == "ramp":
+            text = "fractions in [0, 1] separated by ';' such as 0.3;0.7"
+        elif self.kind in ("id", "text"):
+            text = "a name" if self.kind == "id" else "text"
+        else:
+            noun = "a whole number" if self.kind == "integer" else "a number"
+            text = f"{noun}{_range_text(self)}"
+        if self.allow_inf:
+            text += ", or empty for no limit"
+        return text
+
+
+def _range_text(col: Col) -> str:
+    lo, hi = col.lo, col.hi
+    if lo is None and hi is None:
+        return ""
+    if hi is None:
+        return f" {'>' if col.lo_open else '≥'} {_fmt(lo)}"
+    if lo is None:
+        return f" {'<' if col.hi_open else '≤'} {_fmt(hi)}"
+    left = "(" if col.lo_open else "["
+    right = ")" if col.hi_open else "]"
+    return f" in {left}{_fmt(lo)}, {_fmt(hi)}{right}"
+
+
+def _fmt(x: float | None) -> str:
+    return str(int(x)) if x is not None and float(x).is_integer() else str(x)
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One CSV file: its columns and the columns that identify a row (must be unique)."""
+
+    name: str
+    required: bool
+    description: str
+    columns: tuple[Col, ...]
+    key: tuple[str, ...] = ()
+
+    def col(self, name: str) -> Col:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _nonneg(name: str, description: str, **kw: object) -> Col:
+    return Col(name, "number", description, lo=0, **kw)
+
+
+def _fraction(name: str, description: str, **kw: object) -> Col:
+    return Col(name, "number", description, lo=0, hi=1, **kw)
+
+
+def _year(name: str, description: str, **kw: object) -> Col:
+    return Col(name, "year", description, lo=FIRST_CALENDAR_YEAR, hi=LAST_CALENDAR_YEAR, **kw)
+
+
+INF = math.inf
+
+PARAMETERS = FileSpec(
+    "parameters.csv",
+    True,
+    "Global parameters, one per row: name,value (optional unit,description,source).",
+    (
+        Col("name", "id", "parameter name"),
+        Col("value", "text", "parameter value", default=""),
+        Col("unit", "text", "unit of the value (documentation only)", required=False, default=""),
+        Col("description", "text", "what the parameter means", required=False, default=""),
+        Col("source", "text", "where the value comes from", required=False, default=""),
+    ),
+    key=("name",),
+)
+
+# The parameters listed in parameters.csv (rows, not columns).
+PARAMS: tuple[Col, ...] = (
+    _year("first_year", "first planning year; costs are discounted to it"),
+    _year("last_year", "last planning year"),
+    _fraction("discount_rate", "real discount rate per year: factor 1/(1+r)^(year-first_year)"),
+    _nonneg("unmet_penalty_usd_per_gpu", "cost of each GPU of demand not served"),
+    _nonneg("carbon_price_usd_per_t", "price of each tonne of CO2", required=False, default=0.0),
+    Col(
+        "asset_life_years",
+        "integer",
+        "repayment period of capital",
+        required=False,
+        default=20,
+        lo=1,
+    ),
+    Col(
+        "default_scenario",
+        "id",
+        "scenario solved by default (empty: the first scenario in demand.csv)",
+        required=False,
+        default="",
+    ),
+    Col(
+        "ramp_up",
+        "ramp",
+        "fraction of a new build's nameplate available in its first years online, then 1",
+        required=False,
+        default="1",
+    ),
+)
+PARAM_BY_NAME = {p.name: p for p in PARAMS}
+
+SITES = FileSpec(
+    "sites.csv",
+    True,
+    "One row per candidate or existing fab site.",
+    (
+        Col("site", "id", "site id"),
+        Col("region", "id", "region the site is in (energy contracts, partner rules, limits)"),
+        Col("node", "id", "process node the site runs, e.g. N3"),
+        _nonneg("existing_wspm", "capacity already installed, wafer starts per month"),
+        _nonneg("max_wspm", "total capacity the site can ever hold"),
+        _nonneg("capex_usd_per_wspm", "capital cost of one wspm of new capacity"),
+        _nonneg("opex_usd_per_wafer", "non-energy operating cost per wafer start"),
+        _nonneg("energy_mwh_per_wafer", "electricity per wafer start"),
+        Col("lead_time_years", "integer", "a build decided in year y is online from y+lead", lo=0),
+        _year("first_build_year", "first year a build may be decided"),
+        Col(
+            "utilization",
+            "number",
+            "share of nameplate capacity used: wafers/year = 12 x utilization x wspm",
+            lo=0,
+            hi=1,
+            lo_open=True,
+        ),
+        _nonneg(
+            "fixed_cost_usd_per_year",
+            "cost of keeping the site open, every year it is open",
+            required=False,
+            default=0.0,
+        ),
+        _fraction("subsidy_rate", "share of capex paid by grants", required=False, default=0.0),
+        _nonneg(
+            "subsidy_cap_musd",
+            "most grant money for the site, million USD",
+            required=False,
+            default=INF,
+            allow_inf=True,
+        ),
+        _nonneg(
+            "module_wspm",
+            "size of one build increment in integer mode (0: any size)",
+            required=False,
+            default=0.0,
+        ),
+        Col("country", "text", "country (documentation)", required=False, default=""),
+        Col("operator", "text", "likely operator (documentation)", required=False, default=""),
+        Col("name", "text", "display name", required=False, default=""),
+    ),
+    key=("site",),
+)
+
+PRODUCTS = FileSpec(
+    "products.csv",
+    True,
+    "One row per product (GPU family).",
+    (
+        Col("product", "id", "product id"),
+        Col("node", "id", "process node the product needs"),
+        Col(
+            "gpus_per_wafer",
+            "number",
+            "good, packaged GPUs per wafer start",
+            lo=0,
+            lo_open=True,
+        ),
+    ),
+    key=("product",),
+)
+
+DEMAND = FileSpec(
+    "demand.csv",
+    True,
+    "GPUs demanded per scenario, year, product and market.",
+    (
+        Col("scenario", "id", "demand scenario"),
+        _year("year", "calendar year"),
+        Col("product", "id", "product of products.csv"),
+        Col("market", "id", "market served", required=False, default="global"),
+        _nonneg("gpus", "GPUs demanded"),
+    ),
+    key=("scenario", "year", "product", "market"),
+)
+
+SCENARIOS = FileSpec(
+    "scenarios.csv",
+    False,
+    "Scenario probabilities (absent: equal probabilities for the scenarios of demand.csv).",
+    (
+        Col("scenario", "id", "scenario of demand.csv"),
+        _fraction("probability", "probability; they sum to 1"),
+        Col("description", "text", "what the scenario assumes", required=False, default=""),
+    ),
+    key=("scenario",),
+)
+
+SHIPPING = FileSpec(
+    "shipping.csv",
+    False,
+    "Lanes from site regions to markets (absent: every region serves every market at no cost).",
+    (
+        Col("region", "id", "site region"),
+        Col("market", "id", "market of demand.csv"),
+        _nonneg("cost_usd_per_gpu", "shipping and duty per GPU"),
+    ),
+    key=("region", "market"),
+)
+
+ENERGY = FileSpec(
+    "energy.csv",
+    False,
+    "Energy contracts (absent: energy is not modelled).",
+    (
+        Col("contract", "id", "contract id"),
+        Col("region", "id", "region whose sites it serves"),
+        Col("source", "text", "grid, solar, wind, nuclear, gas, ..."),
+        _nonneg("price_usd_per_mwh", "energy price"),
+        _nonneg("max_mw", "largest capacity that can be contracted"),
+        Col(
+            "capacity_factor",
+            "number",
+            "average share of contracted MW delivered",
+            lo=0,
+            hi=1,
+            lo_open=True,
+        ),
+        _year("first_year", "first year the contract delivers"),
+        _year("last_year", "last year the contract delivers"),
+        _nonneg("co2_t_per_mwh", "emissions per MWh"),
+        _nonneg(
+            "fixed_usd_per_mw_year",
+            "capacity charge on contracted MW, every contract year",
+            required=False,
+            default=0.0,
+        ),
+    ),
+    key=("contract",),
+)
+
+PARTNERS = FileSpec(
+    "partners.csv",
+    False,
+    "Funding partners (absent: one implicit partner at discount_rate with no limit).",
+    (
+        Col("partner", "id", "partner id"),
+        Col("kind", "text", "investor, chipmaker, energy, government, hyperscaler, ..."),
+        _nonneg(
+            "max_commitment_musd",
+            "most capital the partner provides, million USD",
+            default=INF,
+            allow_inf=True,
+        ),
+        _fraction("cost_of_capital", "return the partner requires per year"),
+        _fraction("min_share", "smallest share of all capital raised"),
+        _fraction("max_share", "largest share of all capital raised"),
+    ),
+    key=("partner",),
+)
+
+PARTNER_REGIONS = FileSpec(
+    "partner_regions.csv",
+    False,
+    "Largest share of a partner in the capital raised for sites of a region.",
+    (
+        Col("partner", "id", "partner of partners.csv"),
+        Col("region", "id", "site region"),
+        _fraction("max_share", "largest share (0 forbids, 0.49 a minority stake)"),
+    ),
+    key=("partner", "region"),
+)
+
+REGIONS = FileSpec(
+    "regions.csv",
+    False,
+    "Concentration limits: a region's largest share of all installed capacity.",
+    (
+        Col("region", "id", "site region"),
+        _fraction("max_capacity_share", "largest share of all installed capacity"),
+        _year("from_year", "first year the limit applies"),
+    ),
+    key=("region",),
+)
+
+# Every file of the contract, in the order problems are reported.
+FILES: dict[str, FileSpec] = {
+    spec.name: spec
+    for spec in (
+        PARAMETERS,
+        SITES,
+        PRODUCTS,
+        DEMAND,
+        SCENARIOS,
+        SHIPPING,
+        ENERGY,
+        PARTNERS,
+        PARTNER_REGIONS,
+        REGIONS,
+    )
+}
