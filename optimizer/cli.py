@@ -155,9 +155,11 @@ def solve(
         ),
     ] = None,
     risk_weight: Annotated[
-        float,
-        typer.Option(help="Weight LAMBDA in [0,1] of CVaR against expected cost (with --cvar)."),
-    ] = 0.5,
+        float | None,
+        typer.Option(
+            help="Weight LAMBDA in [0,1] of CVaR against expected cost (with --cvar; default 0.5)."
+        ),
+    ] = None,
     time_limit: Annotated[
         float | None,
         typer.Option(help="Stop the solver after this many seconds (best plan is kept)."),
@@ -193,6 +195,10 @@ def solve(
         raise _usage("--threads must be >= 1")
     if cvar is not None and not 0.0 < cvar < 1.0:
         raise _usage("--cvar ALPHA must be in (0, 1), e.g. 0.9")
+    if risk_weight is not None and cvar is None:
+        raise _usage("--risk-weight needs --cvar ALPHA (the risk measure it weights)")
+    if risk_weight is None:
+        risk_weight = 0.5 if cvar is not None else 0.0
     if not 0.0 <= risk_weight <= 1.0:
         raise _usage("--risk-weight must be in [0, 1]")
     req = SolveRequest(
@@ -203,7 +209,7 @@ def solve(
         integer=integer,
         stochastic=stochastic,
         cvar_alpha=cvar,
-        risk_weight=risk_weight if cvar is not None else 0.0,
+        risk_weight=risk_weight,
         time_limit=time_limit,
         mip_gap=mip_gap,
         threads=threads,
@@ -271,6 +277,23 @@ def generate(
         raise _usage(f"--size {size}: expected one of {', '.join(SIZES)}")
     generate_case(size.upper(), out_dir, seed=seed)
     console.info(f"wrote a size-{size.upper()} synthetic case to {out_dir}")
+
+
+@app.command()
+def compare(
+    plan_a: Annotated[Path, typer.Argument(help="Plan folder A (the reference).")],
+    plan_b: Annotated[Path, typer.Argument(help="Plan folder B (compared with A).")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder to write (default: reports/compare-<A>-vs-<B>/)."),
+    ] = None,
+) -> None:
+    """Compare two plans decision by decision: comparison.md and comparison.html."""
+    from optimizer.compare import run_compare_command
+
+    code = run_compare_command(plan_a, plan_b, out)
+    if code:
+        raise typer.Exit(code)
 
 
 def _formats(text: str) -> tuple[str, ...]:

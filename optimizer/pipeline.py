@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import pandas as pd
 
 from optimizer import __version__, console
 from optimizer.errors import InputError, NoPlanError, Problem, UsageError
+from optimizer.model import risk
 
 FAMILY_WORDS = {
     "site_size": "site capacity limits (sites.csv max_wspm)",
@@ -96,7 +97,11 @@ def pick_scenarios(case, req: SolveRequest) -> tuple[str, dict[str, float]]:
         if req.scenario:
             raise UsageError("--stochastic plans over all scenarios; drop --scenario")
         probs = dict(zip(case.scenarios["scenario"], case.scenarios["probability"], strict=True))
-        return "stochastic", {k: float(v) for k, v in probs.items()}
+        dropped = [k for k, v in probs.items() if v <= 0]
+        if dropped:
+            # a scenario with probability 0 carries no weight: its operations would be arbitrary
+            console.warn(f"scenarios with probability 0 are left out: {', '.join(dropped)}")
+        return "stochastic", {k: float(v) for k, v in probs.items() if v > 0}
     if req.cvar_alpha is not None:
         raise UsageError("--cvar needs --stochastic (risk is measured across scenarios)")
     name = pick_scenario(case, req.scenario)
@@ -174,14 +179,22 @@ def run_solve(req: SolveRequest) -> SolveResult:
     out_dir = req.out_dir or Path("reports") / label
     screen_inputs(case, scenarios, out_dir)
     s_opts = solver_options(req)
+    m_opts = model_options(req)
     ctx, compiled, sol = build_and_solve(
-        case, scenarios, model_options(req), s_opts, out_dir, timings, req.write_model
+        case, scenarios, m_opts, s_opts, out_dir, timings, req.write_model
     )
+    objective_usd = sol.objective * ctx.scale.usd
+    if risk.needs_second_pass(m_opts):
+        # pure CVaR: hold CVaR at its optimum and make the expected cost least (lexicographic)
+        cap = risk.cvar_value(ctx, sol)
+        m_opts = replace(m_opts, cvar_cap=cap * (1 + 1e-9) + 1e-9)
+        with console.step("second pass: least expected cost at that CVaR", timings, "pass2_s"):
+            ctx, compiled, sol = build_and_solve(case, scenarios, m_opts, s_opts, out_dir)
+        objective_usd = risk.cvar_value(ctx, sol) * ctx.scale.usd
     lp = compiled.lp
 
     with console.step("extract plan", timings, "extract_s"):
         tables = extract_plan(ctx, sol)
-    objective_usd = sol.objective * ctx.scale.usd
     summary = {
         "status": sol.status,
         "termination": sol.termination,

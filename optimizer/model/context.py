@@ -42,6 +42,9 @@ class ModelOptions:
     # risk aversion: minimise (1-risk_weight) E[cost] + risk_weight CVaR_alpha(cost)
     cvar_alpha: float | None = None
     risk_weight: float = 0.0
+    # second pass of a pure-CVaR plan (risk_weight 1): CVaR held at most this (model money
+    # units) while the expected cost is minimised, so operations outside the tail stay sensible
+    cvar_cap: float | None = None
 
 
 RISK_COMPONENTS = ("cvar", "elastic_penalty")
@@ -235,11 +238,18 @@ class ModelContext:
             and not name.startswith(("slack_", "cvar_", "var_"))
         ]
 
+    def objective_weight(self, component: str) -> float:
+        """Weight in the solver's objective: the declared one (cost_weight), except in the
+        second pass of a pure-CVaR plan, which minimises the expected cost under a CVaR cap."""
+        if self.options.cvar_cap is not None:
+            return 0.0 if component in RISK_COMPONENTS else 1.0
+        return self.cost_weight(component)
+
     def build_objective(self) -> None:
         coefs: list[float] = []
         objs: list[object] = []
         for component, block, pos, coef in self.costs:
-            coefs.extend((coef * self.cost_weight(component)).tolist())
+            coefs.extend((coef * self.objective_weight(component)).tolist())
             objs.extend(self.blocks[block].objects[pos].tolist())
         self.model.total_cost = pyo.Objective(
             expr=LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=objs),

@@ -79,3 +79,27 @@ def add(ctx: ModelContext) -> None:
     p = ctx.prob(scenarios["scenario"])
     ctx.add_cost("cvar", "var_eta", np.array([0]), np.array([lam]))
     ctx.add_cost("cvar", "cvar_excess", np.arange(n), lam * p / (1.0 - alpha))
+    if ctx.options.cvar_cap is not None:
+        # eta + 1/(1-alpha) sum_w p(w) z_w <= cap
+        terms = pd.concat(
+            [
+                terms_frame([0], "var_eta", [0], 1.0),
+                terms_frame(np.zeros(n), "cvar_excess", np.arange(n), p / (1.0 - alpha)),
+            ]
+        )
+        ctx.add_constraints(
+            "cvar_cap", pd.DataFrame({"total": ["CVaR"]}), terms, "<=", ctx.options.cvar_cap,
+            s.usd, "USD", limit=False,
+        )
+
+
+def needs_second_pass(options) -> bool:
+    """At risk_weight 1 the expected cost has no weight: re-solve to make it least."""
+    return options.cvar_alpha is not None and options.risk_weight >= 1.0
+
+
+def cvar_value(ctx: ModelContext, sol) -> float:
+    """eta + 1/(1-alpha) sum_w p(w) z_w at the solution, in model money units."""
+    alpha = float(ctx.options.cvar_alpha)
+    p = ctx.prob(list(ctx.scenarios))
+    return float(sol.x["var_eta"][0] + (p * sol.x["cvar_excess"]).sum() / (1.0 - alpha))

@@ -50,44 +50,62 @@ def financing_rows(ctx) -> pd.DataFrame:
     return fund
 
 
-def recompute(ctx) -> pd.Series:
-    """Every cost component in NPV USD, from the tables and the inputs only."""
+FIRST_STAGE = ("financing", "site_fixed", "energy_capacity")
+
+
+def recompute_by_scenario(ctx) -> pd.DataFrame:
+    """Cost of each scenario by component in NPV USD (not weighted by probability), from the
+    tables and the inputs only. First-stage components are the same in every scenario."""
     case = ctx.case
-    prob = ctx.probs
-    out = dict.fromkeys(COMPONENTS, 0.0)
+    scen = pd.Index(ctx.probs.index, name="scenario")
+    out = pd.DataFrame(0.0, index=scen, columns=list(COMPONENTS))
     out["financing"] = float(financing_rows(ctx)["npv_usd"].sum())
 
     g = ctx.grid
     fixed = g["site"].map(ctx.sites["fixed_cost_usd_per_year"]).astype(float)
     out["site_fixed"] = float((fixed * g["open"] * ctx.df(g["year"])).sum())
 
+    def by_scenario(frame: pd.DataFrame, values) -> pd.Series:
+        v = pd.Series(np.asarray(values, dtype=float) * ctx.df(frame["year"]), index=frame.index)
+        return v.groupby(frame["scenario"]).sum().reindex(scen, fill_value=0.0)
+
     prod = ctx.production
-    weight = prod["scenario"].map(prob).astype(float) * ctx.df(prod["year"])
     opex = prod["site"].map(ctx.sites["opex_usd_per_wafer"]).astype(float)
-    out["operations"] = float((prod["wafers"] * opex * weight).sum())
+    out["operations"] = by_scenario(prod, prod["wafers"] * opex)
     ship = prod["ship_usd_per_gpu"].fillna(0.0)  # a missing lane is a production violation
-    out["shipping"] = float((prod["gpus_made"] * ship * weight).sum())
+    out["shipping"] = by_scenario(prod, prod["gpus_made"] * ship)
 
     unmet = ctx["unmet.csv"]
-    w = unmet["scenario"].map(prob).astype(float) * ctx.df(unmet["year"])
-    out["unmet_demand"] = float((unmet["gpus"] * case.params.unmet_penalty_usd_per_gpu * w).sum())
+    out["unmet_demand"] = by_scenario(unmet, unmet["gpus"] * case.params.unmet_penalty_usd_per_gpu)
 
     if ctx.contracts is not None:
         c = ctx.contracts
         e = ctx["energy.csv"]
-        w = e["scenario"].map(prob).astype(float) * ctx.df(e["year"])
         price = e["contract"].map(c["price_usd_per_mwh"]).astype(float)
         co2 = e["contract"].map(c["co2_t_per_mwh"]).astype(float)
-        out["energy"] = float((e["mwh"] * price * w).sum())
-        carbon_price = case.params.carbon_price_usd_per_t
-        out["carbon"] = float((e["mwh"] * co2 * carbon_price * w).sum())
+        out["energy"] = by_scenario(e, e["mwh"] * price)
+        out["carbon"] = by_scenario(e, e["mwh"] * co2 * case.params.carbon_price_usd_per_t)
         years = [
             df_sum(ctx, int(a), int(b))
             for a, b in zip(c["first_year"], c["last_year"], strict=True)
         ]
         charge = c["fixed_usd_per_mw_year"].astype(float) * ctx.mw.reindex(c.index).astype(float)
         out["energy_capacity"] = float((charge * np.asarray(years)).sum())
-    return pd.Series(out)
+    return out
+
+
+def recompute(ctx) -> pd.Series:
+    """Every cost component in NPV USD, expected over the plan's scenarios."""
+    by = recompute_by_scenario(ctx)
+    return by.mul(ctx.probs.reindex(by.index).astype(float), axis=0).sum()
+
+
+def cvar(costs: pd.Series, probs: pd.Series, alpha: float) -> float:
+    """CVaR_alpha of a discrete cost distribution: min over eta of eta + E[(c-eta)+]/(1-alpha);
+    the minimum of this convex piecewise-linear function lies at one of the outcomes."""
+    c = costs.to_numpy(dtype=float)
+    p = probs.reindex(costs.index).to_numpy(dtype=float)
+    return float(min(eta + (p * np.maximum(c - eta, 0.0)).sum() / (1.0 - alpha) for eta in c))
 
 
 def check_costs(ctx) -> tuple[pd.DataFrame, float]:
@@ -122,6 +140,13 @@ def check_costs(ctx) -> tuple[pd.DataFrame, float]:
 
     listed = float(table["npv_usd"].sum())
     recomputed = float(mine.sum())
+    risk = ctx.plan.summary.get("risk") or {}
+    if risk.get("risk_weight"):
+        # objective = (1-l) E[cost] + l CVaR_alpha(cost); costs.csv adds risk_adjustment = that - E
+        lam, alpha = float(risk["risk_weight"]), float(risk["cvar_alpha"])
+        totals = recompute_by_scenario(ctx).sum(axis=1)
+        recomputed = (1.0 - lam) * recomputed + lam * cvar(totals, ctx.probs, alpha)
+        f.checked("risk", 1)
     objective_floor = max(OBJECTIVE_REL_TOL * abs(objective), ABS_TOL_USD)
     if abs(listed - objective) > objective_floor:
         f.violate(

@@ -30,6 +30,11 @@ KEYS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
+def _risk_averse(ctx: Context) -> bool:
+    """A CVaR plan lists `risk_adjustment` in costs.csv (objective minus expected cost)."""
+    return bool((ctx.plan.summary.get("risk") or {}).get("risk_weight"))
+
+
 def clean_tables(ctx: Context) -> None:
     """Check every reference in the plan tables; fill ctx.tables with the usable rows."""
     case, f = ctx.case, ctx.findings
@@ -39,7 +44,10 @@ def clean_tables(ctx: Context) -> None:
         "product": (set(case.products["product"]), "products.csv"),
         "partner": (set(case.partners["partner"]), "partners.csv"),
         "scenario": (set(ctx.probs.index), "the scenarios of this plan (summary.json)"),
-        "component": (set(COMPONENTS), "the cost components of docs/plan-tables.md"),
+        "component": (
+            set(COMPONENTS) | ({"risk_adjustment"} if _risk_averse(ctx) else set()),
+            "the cost components of docs/plan-tables.md",
+        ),
         "contract": (
             set() if case.energy is None else set(case.energy["contract"]),
             "energy.csv",
