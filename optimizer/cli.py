@@ -165,7 +165,8 @@ def solve(
         typer.Option(help="Stop the solver after this many seconds (best plan is kept)."),
     ] = None,
     mip_gap: Annotated[
-        float | None, typer.Option(help="Relative MIP gap at which to stop (integer mode).")
+        float | None,
+        typer.Option(help="Relative MIP gap at which to stop (integer mode; default 1e-4)."),
     ] = None,
     threads: Annotated[int | None, typer.Option(help="Threads HiGHS may use.")] = None,
     solver_log: Annotated[
@@ -201,6 +202,10 @@ def solve(
         risk_weight = 0.5 if cvar is not None else 0.0
     if not 0.0 <= risk_weight <= 1.0:
         raise _usage("--risk-weight must be in [0, 1]")
+    if mip_gap is not None and not integer:
+        raise _usage("--mip-gap applies to integer plans; add --integer")
+    if integer and mip_gap is None:
+        mip_gap = 1e-4
     req = SolveRequest(
         data_dir=data_dir,
         out_dir=out,
@@ -258,8 +263,10 @@ def report_cmd(
     from optimizer.report import write_reports
 
     paths = write_reports(plan_dir, list(_formats(format_)))
-    for p in paths:
-        console.info(f"wrote {p}")
+    if console.verbosity() >= 1:
+        from optimizer.report import print_summary
+
+        print_summary(plan_dir, paths)
 
 
 @app.command()

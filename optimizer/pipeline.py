@@ -230,7 +230,7 @@ def run_solve(req: SolveRequest) -> SolveResult:
             "rhs": compiled.rhs_range,
             "cost": compiled.cost_range,
         },
-        "totals": _totals(tables, ctx),
+        "totals": _totals(tables, scenarios),
         "timings": timings,
     }
     if req.stochastic and len(scenarios) > 1:
@@ -330,19 +330,25 @@ def _params(case) -> dict:
     return p
 
 
-def _totals(tables: dict[str, pd.DataFrame], ctx) -> dict:
-    dem = ctx.data["demand"]
-    energy = tables["energy"]
+def _totals(tables: dict[str, pd.DataFrame], scenarios: dict[str, float]) -> dict:
+    """Headline totals; quantities that depend on the scenario are expected values."""
+
+    def expected(frame: pd.DataFrame, column: str) -> float:
+        if frame.empty:
+            return 0.0
+        return float((frame[column] * frame["scenario"].map(scenarios)).sum())
+
     return {
-        "gpus_demanded": float(dem["gpus"].sum()),
-        "gpus_supplied": float(tables["production"]["gpus"].sum()),
-        "gpus_unmet": float(tables["unmet"]["gpus"].sum()),
+        "gpus_demanded": expected(tables["demand"], "gpus"),
+        "gpus_supplied": expected(tables["production"], "gpus"),
+        "gpus_unmet": expected(tables["unmet"], "gpus"),
         "wspm_built": float(tables["builds"]["wspm"].sum()),
-        "sites_opened": int(tables["builds"]["site"].nunique()),
+        "sites_built": int(tables["builds"]["site"].nunique()),
         "capital_usd": float(tables["funding"]["usd"].sum()),
         "grants_usd": float(tables["grants"]["usd"].sum()),
-        "energy_mwh": float(energy["mwh"].sum()) if len(energy) else 0.0,
-        "co2_t": float(energy["co2_t"].sum()) if len(energy) else 0.0,
+        "energy_mwh": expected(tables["energy"], "mwh"),
+        "co2_t": expected(tables["energy"], "co2_t"),
+        "expected_over_scenarios": len(scenarios) > 1,
     }
 
 

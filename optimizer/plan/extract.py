@@ -27,6 +27,9 @@ def extract_plan(ctx: ModelContext, sol: Solution) -> dict[str, pd.DataFrame]:
     tables["scenario_costs"] = scenario_cost_table(ctx, sol)
     tables["binding"] = binding_table(ctx, sol)
     tables["sites"] = site_table(ctx)
+    # inputs the report needs beside the decisions, so it never reads the data folder
+    tables["demand"] = ctx.data["demand"][["scenario", "product", "market", "year", "gpus"]]
+    tables["partner_regions"] = ctx.case.partner_regions[["partner", "region", "max_share"]]
     return tables
 
 

@@ -1,0 +1,399 @@
+"""The report's charts as SVG text (matplotlib, no pyplot), byte-identical across runs.
+
+Determinism: no date in the metadata, a fixed `svg.hashsalt`, text kept as <text> elements
+(`svg.fonttype` none: small, searchable, and escaped by matplotlib's XML writer), and every
+element id prefixed with the chart's name so several charts can be inlined in one HTML page
+without id clashes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+
+from optimizer.report.fmt import money
+
+matplotlib.use("Agg")
+
+PALETTE = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+    "#d62728",
+    "#aec7e8",
+    "#ffbb78",
+    "#98df8a",
+    "#c5b0d5",
+]
+UNMET_COLOR = "#d62728"
+SOURCE_COLORS = {
+    "grid": "#7f7f7f",
+    "solar": "#f2b701",
+    "wind": "#3a87c8",
+    "offshore wind": "#1f5fa0",
+    "onshore wind": "#5aa5e0",
+    "nuclear": "#8e5bb5",
+    "gas": "#a0522d",
+    "hydro": "#17becf",
+    "coal": "#3b3b3b",
+    "geothermal": "#d2691e",
+    "storage": "#2ca02c",
+}
+RC = {
+    "svg.fonttype": "none",
+    "font.family": "sans-serif",
+    "font.size": 10,
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.35,
+    "grid.linewidth": 0.6,
+    "legend.frameon": False,
+    "text.usetex": False,
+    "path.simplify": False,
+}
+MAX_LABEL = 40
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart: `name` is its file stem (charts/<name>.svg), `svg` the standalone SVG text."""
+
+    name: str
+    title: str
+    alt: str
+    svg: str
+
+    @property
+    def inline(self) -> str:
+        """The SVG without XML declaration and DOCTYPE, for embedding in HTML."""
+        return self.svg[self.svg.index("<svg") :]
+
+
+def label(text: object) -> str:
+    """Text safe for matplotlib: no mathtext from `$`, no legend-hiding leading `_`, short."""
+    s = str(text)
+    if len(s) > MAX_LABEL:
+        s = s[: MAX_LABEL - 1] + "…"
+    s = s.replace("\\", "\\\\").replace("$", r"\$")
+    return "\u200b" + s if s.startswith("_") else s
+
+
+def colors_for(keys: list[str], fixed: dict[str, str] | None = None) -> dict[str, str]:
+    """Stable colours: a fixed colour where known, else the palette in sorted-key order."""
+    fixed = fixed or {}
+    out: dict[str, str] = {}
+    free = iter(PALETTE * (len(keys) // len(PALETTE) + 1))
+    for k in sorted(keys, key=str):
+        out[k] = fixed.get(str(k).lower()) or next(free)
+    return out
+
+
+def _figure(width: float, height: float) -> tuple[Figure, object]:
+    fig = Figure(figsize=(width, height), dpi=72, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _svg(fig: Figure, name: str, title: str) -> str:
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": f"fabplan-{name}"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Title": title})
+    text = buf.getvalue()
+    prefix = re.sub(r"[^A-Za-z0-9-]", "-", name)
+    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', text)
+    text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", text)
+    return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"', text)
+
+
+def _years_axis(ax, years: list[int], max_ticks: int = 16) -> None:
+    """A tick on every year (every 2nd, 5th or 10th on long horizons), as a plain integer."""
+    if not years:
+        return
+    step = next((k for k in (1, 2, 5, 10) if len(years) / k <= max_ticks), 20)
+    ax.set_xticks([y for y in years if (y - years[0]) % step == 0])
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(round(v))}"))
+
+
+def _thousands(ax, axis: str = "y", decimals: int = 0) -> None:
+    fmt = FuncFormatter(lambda v, _: f"{v:,.{decimals}f}")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def build_timeline(
+    builds: pd.DataFrame, years: list[int], group: str, colors: dict[str, str]
+) -> Chart:
+    """One bar per build: construction (hatched) from decision to online year, then output."""
+    name, title = "builds_timeline", "When each build is decided, built and producing"
+    end = (max(years) if years else int(builds["online_year"].max())) + 1
+    rows = builds.sort_values(["year", "site"], ascending=[False, False]).reset_index(drop=True)
+    height = 1.6 + 0.34 * max(len(rows), 1)
+    with matplotlib.rc_context(RC):
+        fig, ax = _figure(9, height)
+        keys = rows[group].fillna("").astype(str).tolist() if len(rows) else []
+        for i, b in rows.iterrows():
+            c = colors[keys[i]]
+            ax.barh(
+                i,
+                b["online_year"] - b["year"],
+                left=b["year"],
+                color="white",
+                edgecolor=c,
+                hatch="///",
+                linewidth=0.8,
+            )
+            if b["online_year"] < end:
+                ax.barh(i, end - b["online_year"], left=b["online_year"], color=c)
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels(
+            [label(f"{s}: {w:,.0f} wspm") for s, w in zip(rows["site"], rows["wspm"], strict=True)]
+        )
+        ax.set_xlim(min(years) if years else None, end)
+        _years_axis(ax, years, max_ticks=9)
+        ax.set_xlabel("year (wspm: wafer starts per month)")
+        ax.set_title(title)
+        handles = [
+            Patch(facecolor="white", edgecolor="#444", hatch="///", label="under construction")
+        ]
+        handles += [
+            Patch(color=colors[k], label=label(f"producing: {k}")) for k in sorted(set(keys))
+        ]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+        ax.grid(axis="y", visible=False)
+        return Chart(name, title, "Timeline of builds per site", _svg(fig, name, title))
+
+
+def capacity_area(wide: pd.DataFrame, group: str, colors: dict[str, str]) -> Chart:
+    """Stacked area: installed wspm by region (or site) per year."""
+    name, title = "capacity_by_region", f"Installed capacity by {group}"
+    years = [int(y) for y in wide.index]
+    with matplotlib.rc_context(RC):
+        fig, ax = _figure(9, 4.2)
+        ax.stackplot(
+            years,
+            *[wide[c].to_numpy() / 1000 for c in wide.columns],
+            labels=[label(c) for c in wide.columns],
+            colors=[colors[str(c)] for c in wide.columns],
+            alpha=0.9,
+        )
+        _years_axis(ax, years)
+        _thousands(ax)
+        ax.set_xlim(min(years), max(years))
+        ax.set_xlabel("year")
+        ax.set_ylabel("installed capacity (thousand wspm)")
+        ax.set_title(title)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, reverse=True)
+        return Chart(
+            name, title, f"Stacked area of installed wspm by {group}", _svg(fig, name, title)
+        )
+
+
+def demand_supply(by_product: pd.DataFrame) -> Chart:
+    """Stacked bars of GPUs served per product, unmet demand on top, demand as a line."""
+    name, title = "demand_supply", "GPUs demanded and supplied per year"
+    served = by_product.pivot_table(
+        index="year", columns="product", values="served", aggfunc="sum", fill_value=0.0
+    )
+    unmet = by_product.groupby("year")["unmet"].sum().reindex(served.index, fill_value=0.0)
+    demand = by_product.groupby("year")["demanded"].sum().reindex(served.index)
+    years = [int(y) for y in served.index]
+    with matplotlib.rc_context(RC):
+        fig, ax = _figure(9, 4.2)
+        colors = colors_for(list(map(str, served.columns)))
+        bottom = np.zeros(len(years))
+        for c in served.columns:
+            ax.bar(
+                years,
+                served[c].to_numpy() / 1e6,
+                bottom=bottom,
+                color=colors[str(c)],
+                label=label(f"supplied: {c}"),
+                width=0.7,
+            )
+            bottom += served[c].to_numpy() / 1e6
+        short = unmet.to_numpy() > 0
+        if short.any():
+            ax.bar(
+                np.array(years)[short],
+                unmet.to_numpy()[short] / 1e6,
+                bottom=bottom[short],
+                color="white",
+                edgecolor=UNMET_COLOR,
+                hatch="xx",
+                label="unmet demand",
+                width=0.7,
+            )
+        ax.plot(
+            years,
+            demand.to_numpy() / 1e6,
+            color="black",
+            marker="o",
+            markersize=3,
+            linewidth=1.2,
+            label="demand",
+        )
+        _years_axis(ax, years)
+        top = max(
+            float(np.nanmax(demand.to_numpy())) / 1e6,
+            float((bottom + unmet.to_numpy() / 1e6).max()),
+        )
+        ax.set_ylim(0, top * 1.1 if top > 0 else 1)
+        _thousands(ax, decimals=1 if top < 10 else 0)
+        ax.set_xlabel("year")
+        ax.set_ylabel("GPUs per year (millions)")
+        ax.set_title(title)
+        ax.legend(loc="upper left", fontsize=8)
+        return Chart(
+            name,
+            title,
+            "Bars of GPUs supplied per product with unmet demand and demand",
+            _svg(fig, name, title),
+        )
+
+
+def energy_mix(mix: pd.DataFrame) -> Chart:
+    """Stacked bars: TWh by energy source per year."""
+    name, title = "energy_mix", "Energy used by source"
+    years = [int(y) for y in mix.index]
+    with matplotlib.rc_context(RC):
+        fig, ax = _figure(9, 4.0)
+        colors = colors_for(list(map(str, mix.columns)), SOURCE_COLORS)
+        bottom = np.zeros(len(years))
+        for c in mix.columns:
+            ax.bar(
+                years,
+                mix[c].to_numpy() / 1e6,
+                bottom=bottom,
+                color=colors[str(c)],
+                label=label(c),
+                width=0.7,
+            )
+            bottom += mix[c].to_numpy() / 1e6
+        _years_axis(ax, years)
+        _thousands(ax, decimals=1)
+        ax.set_xlabel("year")
+        ax.set_ylabel("energy (TWh per year)")
+        ax.set_title(title)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, reverse=True)
+        return Chart(
+            name, title, "Stacked bars of energy by source per year", _svg(fig, name, title)
+        )
+
+
+def partner_capital(partners: pd.DataFrame) -> Chart:
+    """Horizontal bars: capital per partner, with its commitment limit marked."""
+    name, title = "partner_capital", "Capital raised by partner"
+    rows = partners.iloc[::-1].reset_index(drop=True)
+    with matplotlib.rc_context(RC):
+        fig, ax = _figure(9, 1.4 + 0.45 * max(len(rows), 1))
+        ax.barh(range(len(rows)), rows["usd"] / 1e9, color=PALETTE[0], label="capital raised")
+        limit = rows["max_commitment_usd"].astype(float)
+        finite = np.isfinite(limit)
+        if finite.any():
+            ax.scatter(
+                (limit[finite] / 1e9).to_numpy(),
+                np.arange(len(rows))[finite.to_numpy()],
+                marker="|",
+                s=400,
+                color="black",
+                linewidths=2,
+                label="commitment limit",
+                zorder=3,
+            )
+        for i, v in enumerate(rows["usd"]):
+            ax.text(v / 1e9, i, f" {money(v)}", va="center", fontsize=8)
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels([label(p) for p in rows["partner"]])
+        _thousands(ax, "x")
+        ax.set_xlabel("capital over the horizon (billion USD)")
+        ax.set_title(title)
+        ax.legend(loc="lower right", fontsize=8)
+        ax.grid(axis="y", visible=False)
+        return Chart(
+            name,
+            title,
+            "Bars of capital raised per partner against its limit",
+            _svg(fig, name, title),
+        )
+
+
+def cost_components(costs: pd.DataFrame) -> Chart:
+    """Horizontal bars: NPV per cost component."""
+    name, title = "costs", "Cost by component (net present value)"
+    rows = costs.iloc[::-1].reset_index(drop=True)
+    with matplotlib.rc_context(RC):
+        fig, ax = _figure(9, 1.4 + 0.4 * max(len(rows), 1))
+        kinds = {
+            "unmet_demand": ("penalty for unmet demand", UNMET_COLOR),
+            "risk_adjustment": ("risk weight (not a cash cost)", "#9e9e9e"),
+        }
+        kind = [kinds.get(c, ("cost paid", PALETTE[0])) for c in rows["component"]]
+        ax.barh(range(len(rows)), rows["npv_usd"] / 1e9, color=[c for _, c in kind])
+        for i, v in enumerate(rows["npv_usd"]):
+            ax.text(max(v, 0) / 1e9, i, f" {money(v)}", va="center", fontsize=8)
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels([label(c) for c in rows["label"]])
+        _thousands(ax, "x")
+        ax.set_xlabel("NPV (billion USD)")
+        ax.set_title(title)
+        ax.grid(axis="y", visible=False)
+        legend = dict(kinds.get(c, ("cost paid", PALETTE[0])) for c in costs["component"])
+        ax.legend(
+            handles=[Patch(color=c, label=k) for k, c in legend.items()],
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1),
+            fontsize=8,
+        )
+        return Chart(name, title, "Bars of NPV by cost component", _svg(fig, name, title))
+
+
+def gpu_prices(prices: pd.DataFrame, penalty: float | None) -> Chart:
+    """Lines: marginal cost of one more GPU per year for each product and market."""
+    name, title = "prices", "Marginal cost of one more GPU"
+    years = [int(y) for y in prices.index]
+    with matplotlib.rc_context(RC):
+        fig, ax = _figure(9, 4.0)
+        colors = colors_for(list(map(str, prices.columns)))
+        for c in prices.columns:
+            ax.plot(
+                years,
+                prices[c].to_numpy(),
+                marker="o",
+                markersize=3,
+                linewidth=1.4,
+                color=colors[str(c)],
+                label=label(c),
+            )
+        if penalty and np.nanmax(prices.to_numpy()) >= 0.5 * penalty:
+            ax.axhline(
+                penalty,
+                color=UNMET_COLOR,
+                linestyle="--",
+                linewidth=1,
+                label="unmet-demand penalty",
+            )
+        _years_axis(ax, years)
+        _thousands(ax)
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("year")
+        ax.set_ylabel("USD per GPU (that year's dollars)")
+        ax.set_title(title)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+        return Chart(
+            name, title, "Lines of the marginal cost of a GPU per year", _svg(fig, name, title)
+        )

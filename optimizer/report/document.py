@@ -1,0 +1,95 @@
+"""A format-neutral report: sections of paragraphs, tables and charts.
+
+The content is written once (sections.py) and rendered to Markdown and HTML; every number is a
+preformatted string, so both formats show exactly the same figures. Text is plain: renderers
+escape it for their format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from optimizer.report.charts import Chart
+
+
+@dataclass(frozen=True)
+class Strong:
+    """A bold run inside a paragraph."""
+
+    text: str
+
+
+Run = str | Strong
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    runs: tuple[Run, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(r.text if isinstance(r, Strong) else r for r in self.runs)
+
+
+def para(*runs: Run) -> Paragraph:
+    return Paragraph(tuple(runs))
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[Paragraph, ...]
+    ordered: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of preformatted cells; `key` names it for anchors and tests; align 'l' or 'r'."""
+
+    key: str
+    caption: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    align: tuple[str, ...]
+    total: tuple[str, ...] | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    chart: Chart
+    caption: str
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A sub-heading inside a section."""
+
+    text: str
+
+
+Block = Paragraph | Bullets | Table | Figure | Heading
+
+
+@dataclass
+class Section:
+    key: str
+    number: int
+    title: str
+    lead: Paragraph
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def heading(self) -> str:
+        return f"{self.number}. {self.title}"
+
+
+@dataclass
+class Document:
+    title: str
+    subtitle: str
+    warnings: list[str]
+    sections: list[Section]
+
+    @property
+    def charts(self) -> list[Chart]:
+        return [b.chart for s in self.sections for b in s.blocks if isinstance(b, Figure)]

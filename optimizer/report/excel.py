@@ -1,0 +1,203 @@
+"""Write plan.xlsx: a summary sheet plus one sheet per plan table, header row frozen.
+
+Headers carry units ("capex [USD]"). Text that a spreadsheet would take for a formula (starting
+with =, +, - or @) is stored as a string with Excel's quote prefix, so it shows as typed and is
+never evaluated.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from optimizer.report import tables
+from optimizer.report.fmt import money, number, pct
+from optimizer.report.reader import Plan, plan_csv_files, read_table
+
+FORMULA_START = ("=", "+", "-", "@")
+BOLD = Font(bold=True)
+_UNIT_SUFFIXES = [  # column suffix -> (unit shown, number format)
+    ("_usd_per_gpu", "USD/GPU", "#,##0.00"),
+    ("_usd_per_mwh", "USD/MWh", "#,##0.00"),
+    ("_usd_per_wspm", "USD/wspm", "#,##0"),
+    ("_t_per_mwh", "t CO2/MWh", "0.000"),
+    ("_npv_usd", "USD, NPV", "#,##0"),
+    ("_usd", "USD", "#,##0"),
+    ("_wspm", "wspm", "#,##0"),
+    ("_mwh", "MWh", "#,##0"),
+    ("_mw", "MW", "#,##0.0"),
+    ("_t", "t CO2", "#,##0"),
+    ("_s", "s", "0.00"),
+]
+_WHOLE_NAMES = {  # columns whose whole name is a unit or a unitless quantity: header, format
+    "usd": ("usd [USD]", "#,##0"),
+    "npv_usd": ("npv [USD, NPV]", "#,##0"),
+    "wspm": ("wspm [wafer starts/month]", "#,##0"),
+    "mwh": ("mwh [MWh]", "#,##0"),
+    "mw": ("mw [MW]", "#,##0.0"),
+    "max_mw": ("max [MW]", "#,##0.0"),
+    "gpus": ("gpus [GPUs/year]", "#,##0"),
+    "wafers": ("wafers [wafers/year]", "#,##0"),
+    "co2_t": ("co2 [t CO2]", "#,##0"),
+    "share": ("share [fraction]", "0.0%"),
+    "max_share": ("max_share [fraction]", "0.0%"),
+    "min_share": ("min_share [fraction]", "0.0%"),
+    "utilization": ("utilization [fraction]", "0.0%"),
+    "open": ("open [fraction 0-1]", "0.00"),
+    "cost_of_capital": ("cost_of_capital [per year]", "0.0%"),
+    "probability": ("probability [fraction]", "0.000"),
+    "year": ("year", "0"),
+    "online_year": ("online_year", "0"),
+    "first_build_year": ("first_build_year", "0"),
+    "lead_time_years": ("lead_time [years]", "0"),
+    "shadow_price": ("shadow_price [see unit]", "#,##0.####"),
+}
+
+
+def header(column: str) -> tuple[str, str | None]:
+    """Header text with its unit, and the number format for the column's values."""
+    if column in _WHOLE_NAMES:
+        return _WHOLE_NAMES[column]
+    for suffix, unit, fmt in _UNIT_SUFFIXES:
+        if column.endswith(suffix) and len(column) > len(suffix):
+            return f"{column.removesuffix(suffix)} [{unit}]", fmt
+    return column, None
+
+
+def safe_text(cell: Cell, text: str) -> None:
+    """Store text so no spreadsheet evaluates it: formula-like text gets a quote prefix."""
+    if text == "":
+        cell.value = None
+        return
+    cell.value = text
+    cell.data_type = "s"
+    if text.startswith(FORMULA_START):
+        cell.quotePrefix = True
+
+
+def write_workbook(plan: Plan, path: Path) -> Path:
+    """Write plan.xlsx next to the plan tables; returns its path."""
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "summary"
+    _summary_sheet(summary, plan)
+    for csv in plan_csv_files(plan.folder):
+        name = csv.stem
+        frame = plan.tables.get(name)
+        if frame is None or name not in plan.present:
+            frame = read_table(csv)
+        _table_sheet(wb.create_sheet(_sheet_title(name)), frame)
+    wb.save(path)
+    return path
+
+
+def _sheet_title(name: str) -> str:
+    bad = set("[]:*?/\\")
+    return "".join("_" if ch in bad else ch for ch in name)[:31]
+
+
+def _table_sheet(ws, frame: pd.DataFrame) -> None:
+    formats = []
+    for j, column in enumerate(frame.columns, start=1):
+        text, fmt = header(str(column))
+        safe_text(ws.cell(row=1, column=j), text)
+        ws.cell(row=1, column=j).font = BOLD
+        formats.append(fmt)
+    for i, row in enumerate(frame.itertuples(index=False), start=2):
+        for j, value in enumerate(row, start=1):
+            cell = ws.cell(row=i, column=j)
+            _put(cell, value)
+            if formats[j - 1] and isinstance(cell.value, int | float):
+                cell.number_format = formats[j - 1]
+    ws.freeze_panes = "A2"
+    for j, column in enumerate(frame.columns, start=1):
+        width = max(
+            [len(header(str(column))[0])] + [len(str(v)) for v in frame[column].head(200).tolist()]
+        )
+        ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
+    if len(frame.columns):
+        ws.auto_filter.ref = ws.dimensions
+
+
+def _put(cell: Cell, value: object) -> None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        cell.value = None
+    elif isinstance(value, bool):
+        cell.value = value
+    elif isinstance(value, int | float):
+        f = float(value)
+        cell.value = value if math.isfinite(f) else ("inf" if f > 0 else "-inf")
+        if isinstance(value, float) and math.isfinite(f) and f.is_integer() and abs(f) < 2**53:
+            cell.value = int(f)
+    elif hasattr(value, "item"):  # numpy scalar
+        _put(cell, value.item())
+    else:
+        safe_text(cell, str(value))
+
+
+def _summary_sheet(ws, plan: Plan) -> None:
+    """Headline numbers (formatted and raw) and run provenance."""
+    head = tables.headline(plan)
+    _, check = tables.costs(plan)
+    rows: list[tuple[str, object, str]] = [
+        ("status", head.status, ""),
+        ("optimal", str(head.optimal), ""),
+        ("mip_gap", head.gap, pct(head.gap, 2) if head.gap is not None else ""),
+        ("objective [USD, NPV]", head.objective_usd, money(head.objective_usd)),
+        (
+            "cost components sum [USD, NPV]",
+            check.total_usd,
+            "equal to the objective" if check.ok else "DIFFERS from the objective",
+        ),
+        ("cost per GPU delivered [USD, NPV]", head.cost_per_gpu_usd, money(head.cost_per_gpu_usd)),
+        ("GPUs demanded", head.gpus_demanded, number(head.gpus_demanded)),
+        ("GPUs delivered", head.gpus_delivered, number(head.gpus_delivered)),
+        ("GPUs unmet", head.gpus_unmet, number(head.gpus_unmet)),
+        ("new capacity built [wspm]", head.wspm_built, number(head.wspm_built)),
+        ("sites built", head.sites_built, ""),
+        ("new sites opened", head.sites_opened, ""),
+        ("capital expenditure [USD]", head.capex_usd, money(head.capex_usd)),
+        ("capital raised from partners [USD]", head.capital_usd, money(head.capital_usd)),
+        ("grants [USD]", head.grants_usd, money(head.grants_usd)),
+        ("energy used [MWh]", head.energy_mwh, number(head.energy_mwh)),
+        ("CO2 emitted [t]", head.co2_t, number(head.co2_t)),
+    ]
+    s = plan.summary
+    for key in ("scenario", "mode", "termination", "fabplan_version", "created", "data_dir"):
+        if key in s:
+            rows.append((key, str(s[key]), ""))
+    solver = s.get("solver") or {}
+    rows.append(("solver", f"{solver.get('name', '')} {solver.get('version', '')}".strip(), ""))
+    for k, v in (s.get("parameters") or {}).items():
+        rows.append((f"parameter {k}", _plain(v), ""))
+    for k, v in (s.get("inputs") or {}).items():
+        rows.append((f"sha256 {k}", str(v), ""))
+    for j, title in enumerate(["item", "value", "readable"], start=1):
+        safe_text(ws.cell(row=1, column=j), title)
+        ws.cell(row=1, column=j).font = BOLD
+    for i, (key, value, readable) in enumerate(rows, start=2):
+        safe_text(ws.cell(row=i, column=1), key)
+        _put(ws.cell(row=i, column=2), value)
+        if isinstance(ws.cell(row=i, column=2).value, float):
+            ws.cell(row=i, column=2).number_format = "#,##0.00"
+        elif isinstance(ws.cell(row=i, column=2).value, int):
+            ws.cell(row=i, column=2).number_format = "#,##0"
+        safe_text(ws.cell(row=i, column=3), readable)
+    ws.freeze_panes = "A2"
+    ws.column_dimensions["A"].width = 38
+    ws.column_dimensions["B"].width = 70
+    ws.column_dimensions["C"].width = 24
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return value

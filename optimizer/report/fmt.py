@@ -1,0 +1,86 @@
+"""Number formatting for people: money as $2.4B, counts with thousands separators, years as is.
+
+Every renderer (Markdown, HTML, terminal) uses these helpers, so a number reads the same in every
+format and the tests can parse it back.
+"""
+
+from __future__ import annotations
+
+import math
+
+_SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"))
+
+
+def _sig3(value: float) -> str:
+    """Three significant digits, trailing zeros dropped (2.40 -> 2.4, 310.0 -> 310)."""
+    if value == 0:
+        return "0"
+    decimals = max(0, 2 - int(math.floor(math.log10(abs(value)))))
+    text = f"{round(value, decimals):.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def money(usd: float | None) -> str:
+    """$95.6B, $310M, $612,000, $2,126, $0.041 (three significant digits from $1M up)."""
+    if usd is None or (isinstance(usd, float) and math.isnan(usd)):
+        return "–"
+    sign = "-" if usd < 0 else ""
+    a = abs(float(usd))
+    for scale, suffix in _SCALES:
+        # 999.6M rounds to 1000M: show it as $1B instead
+        if a >= scale * 0.9995:
+            return f"{sign}${_sig3(a / scale)}{suffix}"
+    if a >= 100:
+        return f"{sign}${a:,.0f}"
+    if a >= 1:
+        return f"{sign}${a:,.2f}".rstrip("0").rstrip(".")
+    if a == 0:
+        return "$0"
+    return f"{sign}${_sig3(a)}"
+
+
+def rate(usd: float | None, decimals: int = 2) -> str:
+    """A unit price with fixed decimals so a column lines up: $71.30, $113.00."""
+    if usd is None or (isinstance(usd, float) and math.isnan(usd)):
+        return "–"
+    sign = "-" if usd < 0 else ""
+    return f"{sign}${abs(float(usd)):,.{decimals}f}"
+
+
+def number(value: float | None, decimals: int = 0) -> str:
+    """1,234,567 (rounded to `decimals`)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{float(value):,.{decimals}f}"
+    return "0" if text in ("-0", "-0.0") else text
+
+
+def count(value: float | None) -> str:
+    """Large counts in words for prose: 12.3 million, 1.11 billion; smaller ones in full."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    a = abs(float(value))
+    if a >= 0.9995e9:
+        return f"{_sig3(value / 1e9)} billion"
+    if a >= 0.9995e6:
+        return f"{_sig3(value / 1e6)} million"
+    return number(value)
+
+
+def pct(share: float | None, decimals: int = 1) -> str:
+    """0.3259 -> 32.6%."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "–"
+    return f"{100 * float(share):.{decimals}f}%"
+
+
+def year(value: float | int) -> str:
+    """Years as plain integers (no separators, no decimals)."""
+    return str(int(value))
+
+
+def exact_usd(usd: float) -> str:
+    """Whole dollars with separators, for the figures a reader may want to add up."""
+    return number(usd, 0)

@@ -1,0 +1,490 @@
+"""The report's numbers, derived from the plan tables with pandas (no formatting here).
+
+Scenario tables (production, unmet, energy, prices, demand) are reduced to expected values with
+the scenario probabilities of summary.json; with one scenario that is the scenario itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from optimizer.report.reader import Plan
+
+COST_ORDER = [
+    "financing",
+    "site_fixed",
+    "energy_capacity",
+    "operations",
+    "energy",
+    "carbon",
+    "shipping",
+    "unmet_demand",
+]
+COST_LABELS = {
+    "financing": "Financing (repaying partners)",
+    "site_fixed": "Fixed site costs",
+    "energy_capacity": "Energy contract capacity charges",
+    "operations": "Wafer operations",
+    "energy": "Energy purchased",
+    "carbon": "Carbon price on emissions",
+    "shipping": "Shipping GPUs to markets",
+    "unmet_demand": "Penalty for unmet demand",
+    "risk_adjustment": "Risk adjustment (CVaR)",
+}
+CHECK_TOLERANCE = 1e-6  # relative: costs.csv must sum to objective_usd within this
+
+
+def expected(frame: pd.DataFrame, by: list[str], values: list[str], plan: Plan) -> pd.DataFrame:
+    """Probability-weighted sum over scenarios, grouped by `by` (empty frame stays empty)."""
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in [*by, *values]})
+    weights = frame["scenario"].map(plan.scenario_weights).fillna(0.0)
+    weighted = frame[by].copy()
+    for v in values:
+        weighted[v] = frame[v].astype(float) * weights
+    return weighted.groupby(by, as_index=False, sort=True)[values].sum()
+
+
+def site_info(plan: Plan) -> pd.DataFrame:
+    """One row per site: name, region, existing and maximum wspm, utilization (NaN if unknown).
+
+    Uses sites.csv when the plan has it; otherwise what capacity.csv and builds.csv imply
+    (existing = installed in the first year minus builds online by then; region unknown).
+    """
+    cap = plan["capacity"]
+    builds = plan["builds"]
+    names = sorted(set(cap["site"]) | set(builds["site"]))
+    info = pd.DataFrame({"site": names})
+    if plan.has("sites"):
+        cols = [
+            c
+            for c in [
+                "site",
+                "name",
+                "region",
+                "country",
+                "node",
+                "existing_wspm",
+                "max_wspm",
+                "utilization",
+            ]
+            if c in plan["sites"].columns
+        ]
+        info = info.merge(plan["sites"][cols], on="site", how="outer")
+    for c, dtype in [
+        ("name", "str"),
+        ("region", "str"),
+        ("existing_wspm", "float64"),
+        ("max_wspm", "float64"),
+        ("utilization", "float64"),
+    ]:
+        if c not in info.columns:
+            info[c] = pd.Series(np.nan, index=info.index, dtype=dtype)
+    if info["existing_wspm"].isna().any() and not cap.empty:
+        first = cap["year"].min()
+        installed = cap[cap["year"] == first].set_index("site")["installed_wspm"]
+        online = builds[builds["online_year"] <= first].groupby("site")["wspm"].sum()
+        implied = installed.sub(online, fill_value=0.0)
+        info["existing_wspm"] = info["existing_wspm"].fillna(info["site"].map(implied))
+    info["region"] = info["region"].fillna("").astype(str)
+    info["name"] = info["name"].fillna("").astype(str)
+    return info.sort_values("site").reset_index(drop=True)
+
+
+def has_regions(plan: Plan) -> bool:
+    return bool((site_info(plan)["region"] != "").any())
+
+
+def chart_groups(plan: Plan) -> list[str]:
+    """Every region (or every site when regions are unknown): the keys of the shared colours."""
+    info = site_info(plan)
+    return sorted(set(info["region"] if has_regions(plan) else info["site"]))
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The executive summary's numbers."""
+
+    objective_usd: float
+    gpus_demanded: float
+    gpus_delivered: float
+    gpus_unmet: float
+    cost_per_gpu_usd: float
+    wspm_built: float
+    builds: int
+    sites_built: int
+    sites_opened: int  # sites with no existing capacity that get built
+    capex_usd: float
+    capital_usd: float
+    grants_usd: float
+    partners_funding: int
+    energy_mwh: float
+    co2_t: float
+    energy_cost_usd: float
+    status: str
+    optimal: bool
+    gap: float | None
+    termination: str
+
+
+def headline(plan: Plan) -> Headline:
+    delivered = expected(plan["production"], ["year"], ["gpus"], plan)["gpus"].sum()
+    unmet = expected(plan["unmet"], ["year"], ["gpus"], plan)["gpus"].sum()
+    demanded = (
+        expected(plan["demand"], ["year"], ["gpus"], plan)["gpus"].sum()
+        if plan.has("demand")
+        else delivered + unmet
+    )
+    builds = plan["builds"]
+    info = site_info(plan).set_index("site")
+    built_sites = sorted(set(builds.loc[builds["wspm"] > 0, "site"]))
+    opened = [s for s in built_sites if not (info["existing_wspm"].get(s, 0.0) > 0)]
+    energy = expected(plan["energy"], ["year"], ["mwh", "co2_t", "cost_usd"], plan)
+    funding = plan["funding"]
+    grants = _grants(plan)
+    gap = plan.summary.get("mip_gap")
+    return Headline(
+        objective_usd=plan.objective_usd,
+        gpus_demanded=float(demanded),
+        gpus_delivered=float(delivered),
+        gpus_unmet=float(unmet),
+        cost_per_gpu_usd=plan.objective_usd / delivered if delivered > 0 else float("nan"),
+        wspm_built=float(builds["wspm"].sum()),
+        builds=int((builds["wspm"] > 0).sum()),
+        sites_built=len(built_sites),
+        sites_opened=len(opened),
+        capex_usd=float(builds["capex_usd"].sum()),
+        capital_usd=float(funding["usd"].sum()),
+        grants_usd=float(grants["usd"].sum()),
+        partners_funding=int(funding.loc[funding["usd"] > 0, "partner"].nunique()),
+        energy_mwh=float(energy["mwh"].sum()),
+        co2_t=float(energy["co2_t"].sum()),
+        energy_cost_usd=float(energy["cost_usd"].sum()),
+        status=str(plan.summary.get("status", "unknown")),
+        optimal=plan.optimal,
+        gap=None if gap is None else float(gap),
+        termination=str(plan.summary.get("termination", "")),
+    )
+
+
+def _grants(plan: Plan) -> pd.DataFrame:
+    """Grants per build: grants.csv, or the grant_usd column of builds.csv when it is absent."""
+    if plan.has("grants"):
+        return plan["grants"]
+    b = plan["builds"]
+    return b.loc[b["grant_usd"] > 0, ["site", "year", "grant_usd"]].rename(
+        columns={"grant_usd": "usd"}
+    )
+
+
+def demand_by_year(plan: Plan) -> pd.DataFrame:
+    """year, demanded, served, unmet, served_share (expected GPUs over all products/markets)."""
+    frame = (
+        demand_by_year_product(plan)
+        .groupby("year", as_index=False)[["demanded", "served", "unmet"]]
+        .sum()
+    )
+    frame["served_share"] = np.where(
+        frame["demanded"] > 0, frame["served"] / frame["demanded"].where(frame["demanded"] > 0), 1.0
+    )
+    return frame
+
+
+def demand_by_year_product(plan: Plan) -> pd.DataFrame:
+    """year, product, demanded, served, unmet; demanded = demand.csv or served + unmet."""
+    keys = ["year", "product"]
+    served = expected(plan["production"], keys, ["gpus"], plan).rename(columns={"gpus": "served"})
+    unmet = expected(plan["unmet"], keys, ["gpus"], plan).rename(columns={"gpus": "unmet"})
+    frame = served.merge(unmet, on=keys, how="outer")
+    if plan.has("demand"):
+        demand = expected(plan["demand"], keys, ["gpus"], plan).rename(columns={"gpus": "demanded"})
+        frame = frame.merge(demand, on=keys, how="outer")
+    frame = frame.fillna({"served": 0.0, "unmet": 0.0})
+    if "demanded" not in frame.columns:
+        frame["demanded"] = frame["served"] + frame["unmet"]
+    frame["demanded"] = frame["demanded"].fillna(frame["served"] + frame["unmet"])
+    return frame.sort_values(keys).reset_index(drop=True)[
+        ["year", "product", "demanded", "served", "unmet"]
+    ]
+
+
+def unmet_by_year_market(plan: Plan) -> pd.DataFrame:
+    """year, product, market, gpus (expected), rows with unmet demand only."""
+    frame = expected(plan["unmet"], ["year", "product", "market"], ["gpus"], plan)
+    return frame[frame["gpus"] > 0].reset_index(drop=True)
+
+
+def builds_table(plan: Plan) -> pd.DataFrame:
+    """Builds with region and name, in decision-year order."""
+    info = site_info(plan)[["site", "name", "region"]]
+    frame = plan["builds"].merge(info, on="site", how="left")
+    frame = frame[frame["wspm"] > 0]
+    return frame.sort_values(["year", "site"]).reset_index(drop=True)
+
+
+def capacity_by_group(plan: Plan) -> tuple[pd.DataFrame, str]:
+    """Installed wspm per year by region (or by site when regions are unknown): wide frame."""
+    cap = plan["capacity"].merge(site_info(plan)[["site", "region"]], on="site", how="left")
+    group = "region" if (cap["region"].fillna("") != "").any() else "site"
+    wide = cap.pivot_table(
+        index="year", columns=group, values="installed_wspm", aggfunc="sum", fill_value=0.0
+    )
+    wide = wide.loc[:, (wide > 0).any()]  # candidate regions never built add nothing to read
+    wide = wide.loc[:, sorted(wide.columns, key=lambda c: (-wide[c].iloc[-1], str(c)))]
+    return wide, group
+
+
+def utilization(plan: Plan) -> pd.DataFrame:
+    """Wide frame site x year: wafers made / (12 x available wspm); NaN where none is available."""
+    wafers = expected(plan["production"], ["site", "year"], ["wafers"], plan)
+    cap = plan["capacity"][["site", "year", "available_wspm"]].merge(
+        wafers, on=["site", "year"], how="left"
+    )
+    cap["wafers"] = cap["wafers"].fillna(0.0)
+    avail = cap["available_wspm"].astype(float)
+    cap["load"] = (cap["wafers"] / (12 * avail.where(avail > 0))).astype(float)
+    wide = cap.pivot(index="site", columns="year", values="load")
+    has_capacity = cap.groupby("site")["available_wspm"].max() > 0
+    return wide.loc[[s for s in wide.index if has_capacity.get(s, False)]]
+
+
+def contracts_chosen(plan: Plan) -> pd.DataFrame:
+    """Contracts with MW > 0 (or energy drawn): MW, MWh drawn, average price and CO2 per MWh."""
+    use = expected(plan["energy"], ["contract"], ["mwh", "cost_usd", "co2_t"], plan)
+    frame = (
+        plan["contracts"]
+        .merge(use, on="contract", how="left")
+        .fillna({"mwh": 0.0, "cost_usd": 0.0, "co2_t": 0.0})
+    )
+    frame = frame[(frame["mw"] > 0) | (frame["mwh"] > 0)].copy()
+    pos = frame["mwh"].where(frame["mwh"] > 0)
+    frame["price_usd_per_mwh"] = frame["cost_usd"] / pos
+    frame["co2_t_per_mwh"] = frame["co2_t"] / pos
+    years = max(len(plan.years), 1)
+    # average load over the horizon against contracted MW (8760 h a year)
+    frame["load_factor"] = frame["mwh"] / (8760 * years * frame["mw"].where(frame["mw"] > 0))
+    return frame.sort_values(["region", "contract"]).reset_index(drop=True)
+
+
+def site_energy_shares(plan: Plan) -> pd.DataFrame:
+    """site, contract, source, mwh, share of the site's energy over the horizon."""
+    use = expected(plan["energy"], ["site", "contract"], ["mwh"], plan)
+    use = use.merge(plan["contracts"][["contract", "source"]], on="contract", how="left")
+    use["share"] = use["mwh"] / use.groupby("site")["mwh"].transform("sum")
+    return use.sort_values(["site", "mwh"], ascending=[True, False]).reset_index(drop=True)
+
+
+def energy_mix(plan: Plan) -> pd.DataFrame:
+    """Wide frame year x source: MWh (expected)."""
+    use = plan["energy"].merge(plan["contracts"][["contract", "source"]], on="contract", how="left")
+    use["source"] = use["source"].fillna("unknown")
+    frame = expected(use, ["year", "source"], ["mwh"], plan)
+    if frame.empty:
+        return pd.DataFrame()
+    return frame.pivot_table(index="year", columns="source", values="mwh", fill_value=0.0)
+
+
+def energy_by_year(plan: Plan) -> pd.DataFrame:
+    """year, mwh, cost_usd, co2_t, price_usd_per_mwh, co2_t_per_mwh."""
+    frame = expected(plan["energy"], ["year"], ["mwh", "cost_usd", "co2_t"], plan)
+    pos = frame["mwh"].where(frame["mwh"] > 0)
+    frame["price_usd_per_mwh"] = frame["cost_usd"] / pos
+    frame["co2_t_per_mwh"] = frame["co2_t"] / pos
+    return frame
+
+
+def partners(plan: Plan) -> pd.DataFrame:
+    """partner_summary.csv with headroom against each partner's commitment limit."""
+    frame = plan["partner_summary"].copy()
+    for c in ["kind"]:
+        if c not in frame.columns:
+            frame[c] = ""
+    for c in ["max_share", "min_share", "max_commitment_usd", "cost_of_capital"]:
+        if c not in frame.columns:
+            frame[c] = np.nan
+    frame["headroom_usd"] = frame["max_commitment_usd"] - frame["usd"]
+    return frame.sort_values(["usd", "partner"], ascending=[False, True]).reset_index(drop=True)
+
+
+def partner_region_shares(plan: Plan) -> pd.DataFrame:
+    """partner, region, usd, share of the region's capital, max_share (NaN when no limit)."""
+    info = site_info(plan)[["site", "region"]]
+    fund = plan["funding"].merge(info, on="site", how="left")
+    fund["region"] = fund["region"].fillna("")
+    frame = fund.groupby(["region", "partner"], as_index=False)["usd"].sum()
+    frame["share"] = frame["usd"] / frame.groupby("region")["usd"].transform("sum")
+    limits = plan["partner_regions"][["partner", "region", "max_share"]]
+    frame = frame.merge(limits, on=["partner", "region"], how="left")
+    return frame.sort_values(["region", "usd"], ascending=[True, False]).reset_index(drop=True)
+
+
+def grants_by_site(plan: Plan) -> pd.DataFrame:
+    """site, usd, capex_usd, share of the site's capex."""
+    g = _grants(plan).groupby("site", as_index=False)["usd"].sum()
+    capex = plan["builds"].groupby("site", as_index=False)["capex_usd"].sum()
+    frame = g.merge(capex, on="site", how="left")
+    frame["share_of_capex"] = frame["usd"] / frame["capex_usd"].where(frame["capex_usd"] > 0)
+    return frame.sort_values(["usd", "site"], ascending=[False, True]).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class CostCheck:
+    total_usd: float
+    objective_usd: float
+    difference_usd: float
+    relative: float
+    ok: bool
+
+
+def costs(plan: Plan) -> tuple[pd.DataFrame, CostCheck]:
+    """costs.csv in the documented order, each component's share, and the sum check."""
+    frame = plan["costs"][["component", "npv_usd"]].copy()
+    order = {c: i for i, c in enumerate(COST_ORDER)}
+    frame["_order"] = frame["component"].map(order).fillna(len(order))
+    frame = frame.sort_values(["_order", "component"]).drop(columns="_order").reset_index(drop=True)
+    frame["label"] = frame["component"].map(COST_LABELS).fillna(frame["component"])
+    total = float(frame["npv_usd"].sum())
+    objective = plan.objective_usd
+    diff = total - objective
+    relative = abs(diff) / max(abs(objective), 1.0)
+    frame["share"] = frame["npv_usd"] / total if total else np.nan
+    return frame, CostCheck(total, objective, diff, relative, relative <= CHECK_TOLERANCE)
+
+
+def binding(plan: Plan) -> pd.DataFrame:
+    """binding.csv in its ranked order, with a sentence for every row."""
+    frame = plan["binding"].copy()
+    frame["sentence"] = [
+        _sentence(f, i, p, u, m)
+        for f, i, p, u, m in zip(
+            frame["family"],
+            frame["index"],
+            frame["shadow_price"],
+            frame["unit"],
+            frame["meaning"],
+            strict=True,
+        )
+    ]
+    return frame.reset_index(drop=True)
+
+
+_YEAR = re.compile(r"^(19|20)\d\d$")
+
+
+def binding_groups(plan: Plan) -> pd.DataFrame:
+    """Binding rows that are the same limit in different years, merged into one finding.
+
+    A capacity limit binding in ten years reads better as one sentence with its years than as ten
+    sentences. Groups are ranked by their summed impact (impact_usd when binding.csv has it,
+    else |shadow price|) and keep the sentence of their highest-impact row.
+    """
+    frame = binding(plan)
+    if frame.empty:
+        return pd.DataFrame(columns=["family", "key", "years", "rows", "impact", "sentence"])
+    tokens = frame["index"].astype(str).str.split(r"\s*/\s*|\s+", regex=True)
+    frame["key"] = (
+        frame["family"].astype(str)
+        + "|"
+        + tokens.map(lambda ts: " / ".join(t for t in ts if not _YEAR.match(t)))
+    )
+    frame["year"] = tokens.map(lambda ts: next((int(t) for t in ts if _YEAR.match(t)), None))
+    impact = frame["impact_usd"] if "impact_usd" in frame.columns else frame["shadow_price"]
+    frame["impact"] = pd.to_numeric(impact, errors="coerce").abs().fillna(0.0)
+    frame["rank"] = np.arange(len(frame))
+    rows = []
+    for key, g in frame.groupby("key", sort=False):
+        top = g.sort_values(["impact", "rank"], ascending=[False, True]).iloc[0]
+        years = sorted({int(y) for y in g["year"].dropna()})
+        sentence = top["sentence"]
+        if len(years) > 1:
+            sentence += f" It binds in {len(years)} years in all: {year_list(years)}."
+        rows.append(
+            {
+                "family": top["family"],
+                "key": key,
+                "years": years,
+                "rows": len(g),
+                "impact": g["impact"].sum(),
+                "first": g["rank"].min(),
+                "sentence": sentence,
+            }
+        )
+    out = pd.DataFrame(rows).sort_values(["impact", "first"], ascending=[False, True])
+    return out.drop(columns="first").reset_index(drop=True)
+
+
+def year_list(years: list[int]) -> str:
+    """2028, 2030–2033, 2035: runs of consecutive years compressed."""
+    parts, ys = [], sorted(set(years))
+    start = prev = ys[0] if ys else None
+    for y in ys[1:] + [None]:
+        if y is not None and y == prev + 1:
+            prev = y
+            continue
+        parts.append(str(start) if start == prev else f"{start}–{prev}")
+        start = prev = y
+    return ", ".join(parts)
+
+
+def _sentence(family: str, index: str, price: float, unit: str, meaning: str) -> str:
+    """The plan writer's one-line meaning, else one composed from the other columns."""
+    text = str(meaning or "").strip()
+    if text:
+        return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
+    family_text = str(family).replace("_", " ")
+    return (
+        f"The {family_text} constraint for {index} is binding: relaxing it by one unit "
+        f"changes the cost by {price:,.4g} {unit}."
+    )
+
+
+def prices(plan: Plan) -> pd.DataFrame:
+    """Expected marginal USD per GPU: wide frame year x 'product market'."""
+    frame = plan["prices"].copy()
+    if frame.empty:
+        return pd.DataFrame()
+    frame["series"] = frame["product"] + " · " + frame["market"]
+    exp = expected(frame, ["year", "series"], ["usd_per_gpu"], plan)
+    return exp.pivot_table(index="year", columns="series", values="usd_per_gpu")
+
+
+def prices_by_product(plan: Plan) -> pd.DataFrame:
+    """Wide frame year x product: marginal USD per GPU averaged over markets (demand-weighted
+    when demand.csv is present, else a plain mean)."""
+    frame = expected(plan["prices"], ["year", "product", "market"], ["usd_per_gpu"], plan)
+    if frame.empty:
+        return pd.DataFrame()
+    if plan.has("demand"):
+        d = expected(plan["demand"], ["year", "product", "market"], ["gpus"], plan)
+        frame = frame.merge(d, on=["year", "product", "market"], how="left")
+        frame["w"] = frame["gpus"].fillna(0.0)
+    else:
+        frame["w"] = 1.0
+    frame["wp"] = frame["w"] * frame["usd_per_gpu"]
+    g = frame.groupby(["year", "product"], as_index=False)[["wp", "w"]].sum()
+    plain = frame.groupby(["year", "product"], as_index=False)["usd_per_gpu"].mean()
+    g = g.merge(plain, on=["year", "product"])
+    g["price"] = np.where(g["w"] > 0, g["wp"] / g["w"].where(g["w"] > 0), g["usd_per_gpu"])
+    return g.pivot_table(index="year", columns="product", values="price")
+
+
+def by_scenario(plan: Plan) -> pd.DataFrame:
+    """scenario, probability, demanded, served, unmet (GPUs), total_usd (NaN if unknown)."""
+    weights = plan.scenario_weights
+    frame = pd.DataFrame({"scenario": list(weights), "probability": list(weights.values())})
+    served = plan["production"].groupby("scenario")["gpus"].sum()
+    unmet = plan["unmet"].groupby("scenario")["gpus"].sum()
+    frame["served"] = frame["scenario"].map(served).fillna(0.0)
+    frame["unmet"] = frame["scenario"].map(unmet).fillna(0.0)
+    if plan.has("demand"):
+        demand = plan["demand"].groupby("scenario")["gpus"].sum()
+        frame["demanded"] = frame["scenario"].map(demand).fillna(frame["served"] + frame["unmet"])
+    else:
+        frame["demanded"] = frame["served"] + frame["unmet"]
+    totals = plan["scenario_costs"].set_index("scenario")["total_usd"]
+    frame["total_usd"] = frame["scenario"].map(totals)
+    return frame
