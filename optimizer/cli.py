@@ -30,6 +30,11 @@ app = typer.Typer(
 
 _state = {"debug": False}
 DEFAULT_DATA = Path("data")
+SET_HELP = (
+    "Override an input for this run: a parameter (discount_rate=0.05) or a column, all rows or "
+    "rows by id, set/scale/add (sites.capex_usd_per_wspm*=1.2, sites.max_wspm[US_AZ]=150000, "
+    "demand.gpus[high]*=0.8); repeatable, applied in order, validated like the files."
+)
 
 
 def _version(value: bool) -> None:
@@ -82,7 +87,7 @@ def validate(
     data_dir: Annotated[Path, typer.Argument(help="Data folder to check.")] = DEFAULT_DATA,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Override a parameter for this check, e.g. discount_rate=0.05."),
+        typer.Option("--set", help=SET_HELP),
     ] = None,
 ) -> None:
     """Load and check a data folder; print an inventory or every problem found. Writes nothing."""
@@ -299,6 +304,83 @@ def compare(
     from optimizer.compare import run_compare_command
 
     code = run_compare_command(plan_a, plan_b, out)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def sweep(
+    data_dir: Annotated[Path, typer.Argument(help="Data folder to sweep over.")] = DEFAULT_DATA,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vary",
+            help="An override with a comma list of values, e.g. "
+            "--vary sites.capex_usd_per_wspm*=0.8,1.0,1.2; several --vary give every "
+            "combination.",
+        ),
+    ] = None,
+    cases: Annotated[
+        Path | None,
+        typer.Option(
+            "--cases",
+            help="CSV with one case per row: columns case, overrides (';'-separated --set "
+            "expressions). Instead of --vary.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for sweep.csv, the report and cases/.")
+    ] = Path("reports/sweep"),
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Local worker processes (default: min(2, number of CPUs))."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Address of an existing Dask scheduler (e.g. tcp://10.0.0.5:8786) to run the "
+            "cases on instead of local processes; needs fabplan[sweep] and a shared filesystem."
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume/--no-resume",
+            help="Keep the cases already solved in OUT/cases (same overrides, same input "
+            "files); --no-resume solves every case again.",
+        ),
+    ] = True,
+    scenario: Annotated[
+        str | None, typer.Option(help="Demand scenario every case plans for.")
+    ] = None,
+    stochastic: Annotated[
+        bool, typer.Option("--stochastic", help="Every case is a hedged two-stage plan.")
+    ] = False,
+    integer: Annotated[
+        bool, typer.Option("--integer", help="Every case in integer mode (MIP).")
+    ] = False,
+    time_limit: Annotated[
+        float | None, typer.Option(help="Solver time limit per case, in seconds.")
+    ] = None,
+) -> None:
+    """Solve many what-if cases in parallel; write sweep.csv and a sensitivity report."""
+    from optimizer.sweep import run_sweep_command
+
+    if time_limit is not None and time_limit <= 0:
+        raise _usage("--time-limit must be positive")
+    code = run_sweep_command(
+        data_dir,
+        vary or [],
+        cases,
+        out,
+        workers,
+        scheduler,
+        resume=resume,
+        scenario=scenario,
+        stochastic=stochastic,
+        integer=integer,
+        time_limit=time_limit,
+    )
     if code:
         raise typer.Exit(code)
 

@@ -1,9 +1,10 @@
 """Load a data folder into a validated Case, or raise InputError listing every problem.
 
-Steps: read each known CSV (csvio), type its columns and check it alone (convert), read the
-parameters and apply --set overrides (params), check across files (checks), and only when no
-error was found build the Case, synthesising the optional tables that are absent. Reads files
-only; writes nothing.
+Steps: read each known CSV (csvio), apply the --set overrides of its columns to the raw text
+(overrides), type its columns and check it alone (convert), read the parameters and apply their
+--set overrides (params), check across files (checks), and only when no error was found build
+the Case, synthesising the optional tables that are absent. Problems at a cell or row that an
+override changed say so. Reads files only; writes nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from optimizer.inputs.case import IMPLICIT_PARTNER, Case, Params
 from optimizer.inputs.checks import Inputs, cross_check
 from optimizer.inputs.convert import convert_table, did_you_mean
 from optimizer.inputs.csvio import BAD, LINE, read_table
-from optimizer.inputs.params import SET, load_params
+from optimizer.inputs.overrides import (
+    SET,
+    Applied,
+    apply_to_table,
+    from_mapping,
+    unknown_file_problems,
+)
+from optimizer.inputs.params import load_params
 from optimizer.inputs.schema import FILES, PARAMETERS, PARTNER_REGIONS, REGIONS, FileSpec
 
 SYNTHESISED = -1  # LINE of rows fabplan adds itself
@@ -47,7 +55,9 @@ def load_case(data_dir: Path, overrides: dict[str, str] | None = None) -> Case:
                 )
             ]
         )
-    problems: list[Problem] = []
+    items, problems = from_mapping(overrides)
+    by_file = {name: [ov for ov in items if ov.file == name] for name in FILES}
+    applied = Applied({})
     warnings = _unknown_files(data_dir)
     tables: dict[str, pd.DataFrame | None] = {}
     files: dict[str, Path] = {}
@@ -66,6 +76,8 @@ def load_case(data_dir: Path, overrides: dict[str, str] | None = None) -> Case:
         if raw is None:
             tables[name] = None
             continue
+        if spec is not PARAMETERS:  # parameters are overridden by name (params)
+            problems += apply_to_table(raw, spec, by_file[name], applied)
         tables[name], found = convert_table(raw, spec)
         problems += found
         if spec.required and spec is not PARAMETERS and tables[name].empty:
@@ -75,13 +87,14 @@ def load_case(data_dir: Path, overrides: dict[str, str] | None = None) -> Case:
                 )
             )
             tables[name] = None  # nothing to refer to: references to it are not reported
-    params = load_params(tables.get("parameters.csv"), overrides)
+    problems += unknown_file_problems(items, set(files))
+    params = load_params(tables.get("parameters.csv"), [ov for ov in items if ov.file is None])
     problems += params.problems
     warnings += params.warnings
     findings = cross_check(Inputs(tables, params.values, params.origins))
     problems += findings.errors
     warnings += findings.warnings
-    problems, warnings = _tidy(problems), _tidy(warnings)
+    problems, warnings = _tidy(applied.annotate(problems)), _tidy(applied.annotate(warnings))
     if problems:
         raise InputError(problems, warnings)
     return _build(data_dir, tables, params.values, files, warnings, overrides)

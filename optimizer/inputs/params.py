@@ -1,7 +1,8 @@
 """parameters.csv and `--set` overrides: one value per parameter name, with where it came from.
 
-An override replaces the file's value before anything is checked, so it is validated exactly
-like a value typed into the file, and a bad override is reported as `--set`, not as the file.
+An override replaces (or scales, or adds to) the file's value before anything is checked, so it
+is validated exactly like a value typed into the file, and a bad override is reported as `--set`,
+not as the file. The `--set` grammar is in overrides.py.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from optimizer.errors import Problem, UsageError
+from optimizer.errors import Problem
 from optimizer.inputs.convert import convert_cells, did_you_mean, pandera_problems
 from optimizer.inputs.csvio import BAD, LINE
+from optimizer.inputs.overrides import SET, Override, combine, parse_overrides
 from optimizer.inputs.schema import PARAM_BY_NAME, PARAMETERS, PARAMS, Col, FileSpec
 
-SET = "--set"
+__all__ = ["SET", "Origin", "ParamValues", "load_params", "parse_overrides"]
+
 _PARAM_SPEC = FileSpec(PARAMETERS.name, True, "parameters as one row", PARAMS)
 
 
@@ -26,8 +29,13 @@ class Origin:
 
     file: str
     line: int | None
+    expression: str | None = None  # the --set item when it scaled or added (not when it set)
 
     def problem(self, name: str, value: object, expected: str, severity: str = "error") -> Problem:
+        if self.file == SET and self.expression:
+            return Problem(
+                SET, None, None, self.expression, f"{expected} (it gives {name}={value})", severity
+            )
         if self.file == SET:
             return Problem(SET, None, None, f"{name}={value}", expected, severity)
         return Problem(self.file, self.line, "value", value, expected, severity)
@@ -43,19 +51,8 @@ class ParamValues:
     warnings: list[Problem]
 
 
-def parse_overrides(items: list[str]) -> dict[str, str]:
-    """`["discount_rate=0.05"]` -> {"discount_rate": "0.05"}; a later item wins."""
-    overrides: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"--set expects name=value (e.g. discount_rate=0.05), got '{item}'")
-        overrides[name.strip()] = value.strip()
-    return overrides
-
-
-def load_params(table: pd.DataFrame | None, overrides: dict[str, str]) -> ParamValues:
-    """Collect the text of each parameter, apply overrides, then parse and range-check."""
+def load_params(table: pd.DataFrame | None, overrides: list[Override]) -> ParamValues:
+    """Collect the text of each parameter, apply overrides (in order), then parse and check."""
     problems: list[Problem] = []
     warnings: list[Problem] = []
     texts: dict[str, str | None] = {}
@@ -78,20 +75,26 @@ def load_params(table: pd.DataFrame | None, overrides: dict[str, str]) -> ParamV
                 continue
             texts[name] = None if pd.isna(value) else str(value)  # None: column missing
             origins[name] = Origin(PARAMETERS.name, int(line))
-    for name, value in overrides.items():
+    for ov in overrides:
+        name = ov.column
         if name not in PARAM_BY_NAME:
             problems.append(
-                Problem(
-                    SET,
-                    None,
-                    None,
-                    f"{name}={value}",
+                ov.problem(
                     f"expected a parameter of parameters.csv{did_you_mean(name, PARAM_BY_NAME)} "
                     f"({', '.join(PARAM_BY_NAME)})",
                 )
             )
             continue
-        texts[name], origins[name] = value, Origin(SET, None)
+        if ov.op == "=":
+            texts[name], origins[name] = ov.value, Origin(SET, None)
+            continue
+        text, expected = combine(texts.get(name), ov.op, ov.value, PARAM_BY_NAME[name])
+        if expected:
+            problems.append(ov.problem(expected))
+            texts[name] = None  # reported: not checked again
+        else:
+            texts[name] = text
+        origins[name] = Origin(SET, None, ov.expression)
     if table is not None:
         problems += [
             Problem(
