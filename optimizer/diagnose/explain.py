@@ -239,22 +239,28 @@ def _room_in(f: Forced, shares: pd.DataFrame, partner: str) -> float:
     return float(eligible.loc[eligible["region"].isin(barred), "room_wspm"].sum())
 
 
-def _site_size(case, family, rows) -> list[Sentence]:
-    out = []
-    for key, g, size in _groups(rows, ["site"]):
-        s = _row(case.sites, site=key["site"])
-        if s is None:
-            out.append((size, _generic_text(family, key, g)))
-            continue
-        out.append(
-            (
-                size,
-                f"{ref(why.SITES, s[LINE])}: {key['site']} max_wspm {cell(s['max_wspm'])} is "
-                f"{num(g['amount'].max())} wspm short in {years_text(g['year'])} (existing_wspm "
-                f"{cell(s['existing_wspm'])} plus the builds the other limits require)",
-            )
-        )
-    return out
+def _per_site(text: Callable) -> Callable:
+    """A family explained one site at a time: `text(case, site_row, key, rows)` gives the
+    sentence; a site the inputs do not know gets the generic sentence."""
+
+    def explain_rows(case, family, rows) -> list[Sentence]:
+        out = []
+        for key, g, size in _groups(rows, ["site"]):
+            s = _row(case.sites, site=key["site"])
+            sentence = _generic_text(family, key, g) if s is None else text(case, s, key, g)
+            out.append((size, sentence))
+        return out
+
+    return explain_rows
+
+
+@_per_site
+def _site_size(case, s, key, g) -> str:
+    return (
+        f"{ref(why.SITES, s[LINE])}: {key['site']} max_wspm {cell(s['max_wspm'])} is "
+        f"{num(g['amount'].max())} wspm short in {years_text(g['year'])} (existing_wspm "
+        f"{cell(s['existing_wspm'])} plus the builds the other limits require)"
+    )
 
 
 def _stay_open(case, family, rows) -> list[Sentence]:
@@ -272,50 +278,30 @@ def _stay_open(case, family, rows) -> list[Sentence]:
     return out
 
 
-def _capacity(case, family, rows) -> list[Sentence]:
-    out = []
-    for key, g, size in _groups(rows, ["site"]):
-        s = _row(case.sites, site=key["site"])
-        if s is None:
-            out.append((size, _generic_text(family, key, g)))
-            continue
-        out.append(
-            (
-                size,
-                f"{ref(why.SITES, s[LINE])}: {key['site']} would have to make "
-                f"{num(g['amount'].max())} wafers a year more than its capacity (12 x "
-                f"utilization {cell(s['utilization'])} x available wspm, max_wspm "
-                f"{cell(s['max_wspm'])}) in {years_text(g['year'])}{_scenarios(g)}",
-            )
-        )
-    return out
+@_per_site
+def _capacity(case, s, key, g) -> str:
+    return (
+        f"{ref(why.SITES, s[LINE])}: {key['site']} would have to make "
+        f"{num(g['amount'].max())} wafers a year more than its capacity (12 x "
+        f"utilization {cell(s['utilization'])} x available wspm, max_wspm "
+        f"{cell(s['max_wspm'])}) in {years_text(g['year'])}{_scenarios(g)}"
+    )
 
 
-def _energy_need(case, family, rows) -> list[Sentence]:
-    out = []
-    for key, g, size in _groups(rows, ["site"]):
-        s = _row(case.sites, site=key["site"])
-        if s is None:
-            out.append((size, _generic_text(family, key, g)))
-            continue
-        region = s["region"]
-        contracts = (
-            case.energy[case.energy["region"] == region] if case.energy is not None else None
-        )
-        serving = (
-            ref("energy.csv", list(contracts[LINE]))
-            if contracts is not None and len(contracts)
-            else "no contract of energy.csv"
-        )
-        out.append(
-            (
-                size,
-                f"{ref(why.SITES, s[LINE])}: {key['site']} lacks {num(g['amount'].max())} MWh of "
-                f"energy in {years_text(g['year'])}{_scenarios(g)} (energy_mwh_per_wafer "
-                f"{cell(s['energy_mwh_per_wafer'])}; {region} contracts: {serving})",
-            )
-        )
-    return out
+@_per_site
+def _energy_need(case, s, key, g) -> str:
+    region = s["region"]
+    contracts = case.energy[case.energy["region"] == region] if case.energy is not None else None
+    serving = (
+        ref("energy.csv", list(contracts[LINE]))
+        if contracts is not None and len(contracts)
+        else "no contract of energy.csv"
+    )
+    return (
+        f"{ref(why.SITES, s[LINE])}: {key['site']} lacks {num(g['amount'].max())} MWh of "
+        f"energy in {years_text(g['year'])}{_scenarios(g)} (energy_mwh_per_wafer "
+        f"{cell(s['energy_mwh_per_wafer'])}; {region} contracts: {serving})"
+    )
 
 
 def _contract_supply(case, family, rows) -> list[Sentence]:
@@ -375,41 +361,23 @@ def _funding(case, family, rows) -> list[Sentence]:
     return out
 
 
-def _grant_rate(case, family, rows) -> list[Sentence]:
-    out = []
-    for key, g, size in _groups(rows, ["site"]):
-        s = _row(case.sites, site=key["site"])
-        if s is None:
-            out.append((size, _generic_text(family, key, g)))
-            continue
-        out.append(
-            (
-                size,
-                f"{ref(why.SITES, s[LINE])}: {key['site']} subsidy_rate "
-                f"{share(s['subsidy_rate'])} would have to cover {usd(g['amount'].sum())} more of "
-                f"its builds in {years_text(g['year'])}",
-            )
-        )
-    return out
+@_per_site
+def _grant_rate(case, s, key, g) -> str:
+    return (
+        f"{ref(why.SITES, s[LINE])}: {key['site']} subsidy_rate "
+        f"{share(s['subsidy_rate'])} would have to cover {usd(g['amount'].sum())} more of "
+        f"its builds in {years_text(g['year'])}"
+    )
 
 
-def _grant_cap(case, family, rows) -> list[Sentence]:
-    out = []
-    for key, g, size in _groups(rows, ["site"]):
-        s = _row(case.sites, site=key["site"])
-        if s is None:
-            out.append((size, _generic_text(family, key, g)))
-            continue
-        cap = s["subsidy_cap_musd"]
-        out.append(
-            (
-                size,
-                f"{ref(why.SITES, s[LINE])}: {key['site']} subsidy_cap_musd {cell(cap)} is "
-                f"{usd(g['amount'].sum())} short: the grants would have to reach "
-                f"{usd(cap * 1e6 + g['amount'].sum())}",
-            )
-        )
-    return out
+@_per_site
+def _grant_cap(case, s, key, g) -> str:
+    cap = s["subsidy_cap_musd"]
+    return (
+        f"{ref(why.SITES, s[LINE])}: {key['site']} subsidy_cap_musd {cell(cap)} is "
+        f"{usd(g['amount'].sum())} short: the grants would have to reach "
+        f"{usd(cap * 1e6 + g['amount'].sum())}"
+    )
 
 
 def _partner(family: str) -> Callable:

@@ -8,22 +8,13 @@ from __future__ import annotations
 
 from pyomo.common.gc_manager import PauseGC
 
+from optimizer.contract import COST_COMPONENTS
 from optimizer.inputs.case import Case
 from optimizer.model import capacity, energy, finance, policy, production, risk
 from optimizer.model.context import ModelContext, ModelOptions, Scale, TrivialInfeasibility
 
 MODULES = (capacity, production, energy, finance, policy, risk)  # risk last: it reads all costs
 
-COST_COMPONENTS = (
-    "financing",
-    "site_fixed",
-    "energy_capacity",
-    "operations",
-    "energy",
-    "carbon",
-    "shipping",
-    "unmet_demand",
-)
 
 __all__ = [
     "COST_COMPONENTS",

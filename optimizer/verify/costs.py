@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimizer.contract import COST_COMPONENTS
 from optimizer.verify.formatting import each, fmt
 from optimizer.verify.tolerance import (
     ABS_TOL_FRACTION,
@@ -15,16 +16,7 @@ from optimizer.verify.tolerance import (
     differs,
 )
 
-COMPONENTS = (
-    "financing",
-    "site_fixed",
-    "energy_capacity",
-    "operations",
-    "energy",
-    "carbon",
-    "shipping",
-    "unmet_demand",
-)
+COMPONENTS = COST_COMPONENTS
 
 
 def df_sum(ctx, first: int, last: int) -> float:
@@ -50,7 +42,6 @@ def financing_rows(ctx) -> pd.DataFrame:
     return fund
 
 
-FIRST_STAGE = ("financing", "site_fixed", "energy_capacity")
 
 
 def recompute_by_scenario(ctx) -> pd.DataFrame:
