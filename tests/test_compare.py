@@ -544,6 +544,11 @@ def test_two_solved_plans_report_the_input_change_and_cost_difference(tmp_path):
             data, out_dir=tmp_path / "dr5", report_formats=(), overrides={"discount_rate": "0.05"}
         )
     )
+    from optimizer.verify import verify_plan
+
+    for plan in (a.out_dir, b.out_dir):  # every solve in the suite is verified
+        check = verify_plan(plan)
+        assert check.ok, "\n".join(check.violations)
     c = compare_plans(a.out_dir, b.out_dir)
     # the tiny case discounts at 8% (tests/fixtures.py); B overrides it to 5%
     changes = {(r.kind, r.item): (r.a, r.b) for r in c.inputs.itertuples(index=False)}

@@ -20,6 +20,7 @@ from optimizer.inputs import parse_overrides
 from optimizer.pipeline import SolveRequest, run_solve
 from optimizer.sweep import run_sweep, run_sweep_command
 from optimizer.sweep.cases import csv_design, split_list, vary_design
+from optimizer.verify import verify_plan
 
 GRID = ["sites.capex_usd_per_wspm*=0.8,1.2", "demand.gpus*=1.0,1.3"]
 CAPEX, DEMAND = "sites.capex_usd_per_wspm*", "demand.gpus*"
@@ -53,6 +54,9 @@ def test_two_by_two_sweep_equals_four_independent_solves(local, data, tmp_path):
     ]
     assert set(table["status"]) == {"optimal"}
     assert table["case_id"].is_unique
+    for case_id in table["case_id"]:  # every plan the sweep wrote honours every constraint
+        check = verify_plan(local.out_dir / "cases" / case_id)
+        assert check.ok, "\n".join(check.violations)
     for _, r in table.iterrows():
         items = [f"{CAPEX}={r[CAPEX]}", f"{DEMAND}={r[DEMAND]}"]
         assert r["overrides"] == "; ".join(items)

@@ -88,8 +88,14 @@ def add(ctx: ModelContext) -> None:
             ]
         )
         ctx.add_constraints(
-            "cvar_cap", pd.DataFrame({"total": ["CVaR"]}), terms, "<=", ctx.options.cvar_cap,
-            s.usd, "USD", limit=False,
+            "cvar_cap",
+            pd.DataFrame({"total": ["CVaR"]}),
+            terms,
+            "<=",
+            ctx.options.cvar_cap,
+            s.usd,
+            "USD",
+            limit=False,
         )
 
 
