@@ -249,7 +249,7 @@ def verify(
         ),
     ] = None,
 ) -> None:
-    """Check independently (pandas only) that a plan honours every constraint and that its costs add up."""
+    """Check independently (pandas only) that a plan honours every constraint and adds up."""
     from optimizer.verify import run_verify_command
 
     code = run_verify_command(plan_dir, data)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from optimizer import __version__, console
@@ -147,7 +148,8 @@ def build_and_solve(case, scenarios, m_opts, s_opts, out_dir, timings=None, writ
             raise diagnose_infeasible(case, scenarios, out_dir, error) from None
     lp = compiled.lp
     console.detail(
-        f"model: {lp.num_col_:,} variables, {lp.num_row_:,} constraints, {compiled.nnz:,} nonzeros; "
+        f"model: {lp.num_col_:,} variables, {lp.num_row_:,} constraints, "
+        f"{compiled.nnz:,} nonzeros; "
         f"|A| in [{compiled.coef_range[0]:.3g}, {compiled.coef_range[1]:.3g}], "
         f"|rhs| in [{compiled.rhs_range[0]:.3g}, {compiled.rhs_range[1]:.3g}], "
         f"|cost| in [{compiled.cost_range[0]:.3g}, {compiled.cost_range[1]:.3g}]"
@@ -203,7 +205,7 @@ def run_solve(req: SolveRequest) -> SolveResult:
         "cost_components_usd": float(tables["costs"]["npv_usd"].sum()),
         "mip_gap": sol.mip_gap,
         "mode": "integer" if req.integer else "lp",
-        "duals": "lp with integer decisions fixed" if req.integer else "lp",
+        "duals": _duals_label(sol, req.integer),
         "stochastic": req.stochastic,
         "risk": {"cvar_alpha": req.cvar_alpha, "risk_weight": req.risk_weight}
         if req.cvar_alpha is not None
@@ -243,8 +245,8 @@ def run_solve(req: SolveRequest) -> SolveResult:
     if not summary["optimal"]:
         gap = "unknown" if sol.mip_gap is None else f"{sol.mip_gap:.2%}"
         console.warn(
-            f"the solver stopped before proving optimality ({sol.termination}); the plan written is "
-            f"the best found, gap {gap}"
+            f"the solver stopped before proving optimality ({sol.termination}); the plan "
+            f"written is the best found, gap {gap}"
         )
 
     def add_report(tmp: Path) -> None:
@@ -322,6 +324,13 @@ def _rewrite_timings(out_dir: Path, timings: dict[str, float]) -> None:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(summary, indent=2) + "\n")
     tmp.replace(path)
+
+
+def _duals_label(sol, integer: bool) -> str:
+    """Where prices.csv and binding.csv come from (or that they are missing)."""
+    if any(np.isnan(d).any() for d in sol.duals.values()):
+        return "unavailable"
+    return "lp with integer decisions fixed" if integer else "lp"
 
 
 def _params(case) -> dict:

@@ -23,7 +23,7 @@ import pytest
 
 from optimizer.errors import InputError, UsageError
 from optimizer.report import parse_formats, print_summary, write_reports
-from optimizer.report.fmt import money, number, pct, year
+from optimizer.report.fmt import count, money, number, pct, year
 
 FIXTURE = Path(__file__).parent / "data" / "report_plan"
 SECTIONS = [
@@ -98,6 +98,9 @@ class Page(HTMLParser):
         self.tables: dict[str, list[list[str]]] = {}
         self.footers: dict[str, list[str]] = {}
         self.warnings: list[str] = []
+        self.warning_classes: list[str] = []
+        self.alerts: list[str] = []
+        self.subheadings: list[tuple[str, str, str]] = []  # (section, id, text) of each h3
         self.text: list[str] = []
         self.order: list[str] = []  # "warning" / "lead:<section>" in document order
         self._section = ""
@@ -121,10 +124,15 @@ class Page(HTMLParser):
             self.toc.append(a.get("href", ""))
         elif tag == "h2" and self._section:
             self._capture = ("h2", [])
+        elif tag == "h3" and self._section:
+            self._capture = ("h3", [a.get("id") or ""])
+        elif tag == "p" and "alert" in (a.get("class") or "").split():
+            self._capture = ("alert", [])
         elif tag == "p" and "lead" in (a.get("class") or ""):
             self._capture = ("lead", [])
         elif tag == "p" and "warning" in (a.get("class") or "").split():
             self._capture = ("warning", [])
+            self.warning_classes.append(a.get("class") or "")
         elif tag == "table":
             self._table = a.get("id", "")
             self.tables[self._table] = []
@@ -138,6 +146,13 @@ class Page(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "nav":
             self._in_nav = False
+        elif tag == "h3" and self._capture and self._capture[0] == "h3":
+            key, *parts = self._capture[1]
+            self.subheadings.append((self._section, key, "".join(parts).strip()))
+            self._capture = None
+        elif tag == "p" and self._capture and self._capture[0] == "alert":
+            self.alerts.append("".join(self._capture[1]).strip())
+            self._capture = None
         elif tag in ("h2", "p") and self._capture and self._capture[0] in ("h2", "lead", "warning"):
             kind, parts = self._capture
             text = "".join(parts).strip()
@@ -746,3 +761,565 @@ def test_html_renders_in_headless_chromium(plan_dir, tmp_path):
         [*base, "--dump-dom", url], check=True, capture_output=True, text=True, timeout=180
     ).stdout
     assert dom.count("<section") == 8 and dom.count("<svg") == 7
+
+
+# --------------------------------------------------------------------------------------------
+# hedged plans (fabplan solve --stochastic): shared decisions once, outcomes per scenario
+
+B = 1e9
+P_BASE, P_HIGH = 0.75, 0.25
+HIGH_DEMAND = 1.5  # the high scenario's demand: 1.5 x base, every product, market and year
+DISCOUNT, FIRST_YEAR, PENALTY = 0.08, 2025, 25_000.0  # the fixture's parameters
+
+
+def make_hedged(plan: Path) -> None:
+    """Turn the fixture copy into a hedged plan over base (p 0.75) and high (p 0.25).
+
+    The shared decisions (builds, funding, contracts) stay as they are; in `high` demand is 1.5 x
+    base and production is the same as in base (capacity is what it is), so everything above it
+    goes unmet at the $25,000 penalty. scenario_costs.csv: base = costs.csv; high = costs.csv
+    with that larger penalty. costs.csv then holds the expected values (only unmet_demand
+    differs between the scenarios) and the objective is their sum.
+
+    The regret table is made by hand around the hedged plan's scenario costs hb and hh:
+      best possible: base hb - 2B, high hh - 1B
+      base plan:        base hb - 2B (its own optimum), high hh - 1B + 20B
+      high plan:        base hb - 2B + 5B,              high hh - 1B (its own optimum)
+      mean-demand plan: base hb - 1B,                   high hh + 12B
+      hedged plan:      base hb,                        high hh
+    so RP = 0.75 hb + 0.25 hh = objective,
+       WS  = 0.75 (hb - 2B) + 0.25 (hh - 1B) = RP - 1.5B - 0.25B = RP - 1.75B -> EVPI = 1.75B,
+       EEV = 0.75 (hb - 1B) + 0.25 (hh + 12B) = RP - 0.75B + 3B = RP + 2.25B -> VSS = 2.25B.
+    Regret (base, high): base plan (0, 20B), high plan (5B, 0), mean-demand plan (1B, 13B),
+    hedged plan (2B, 1B): worst cases 20B, 5B, 13B, 2B -> the hedged plan has the least.
+    """
+    keys = ["product", "market", "year"]
+    demand = csv(plan, "demand")
+    high = demand.assign(scenario="high", gpus=demand["gpus"] * HIGH_DEMAND)
+    pd.concat([demand, high]).to_csv(plan / "demand.csv", index=False)
+    production = csv(plan, "production")
+    pd.concat([production, production.assign(scenario="high")]).to_csv(
+        plan / "production.csv", index=False
+    )
+    served = production.groupby(keys)["gpus"].sum()
+    short = high.set_index(keys)["gpus"].sub(served, fill_value=0.0)
+    short = short[short > 0.5].rename("gpus").reset_index().assign(scenario="high")
+    pd.concat([csv(plan, "unmet"), short[["scenario", *keys, "gpus"]]]).to_csv(
+        plan / "unmet.csv", index=False
+    )
+    for name in ("energy", "prices"):
+        frame = csv(plan, name)
+        pd.concat([frame, frame.assign(scenario="high")]).to_csv(plan / f"{name}.csv", index=False)
+    df = 1 / (1 + DISCOUNT) ** (short["year"] - FIRST_YEAR)
+    costs = csv(plan, "costs").set_index("component")["npv_usd"]
+    base_row, high_row = costs.copy(), costs.copy()
+    high_row["unmet_demand"] = float((short["gpus"] * PENALTY * df).sum())
+    rows = []
+    for name, p, row in (("base", P_BASE, base_row), ("high", P_HIGH, high_row)):
+        rows.append(
+            {"scenario": name, "probability": p}
+            | {f"{c}_usd": v for c, v in row.items()}
+            | {"total_usd": row.sum()}
+        )
+    pd.DataFrame(rows).to_csv(plan / "scenario_costs.csv", index=False)
+    expected = P_BASE * base_row + P_HIGH * high_row
+    expected.rename("npv_usd").reset_index().to_csv(plan / "costs.csv", index=False)
+    hb, hh = base_row.sum(), high_row.sum()
+    best = {"base": hb - 2 * B, "high": hh - 1 * B}
+    cost = {
+        ("base plan", "base"): best["base"],
+        ("base plan", "high"): best["high"] + 20 * B,
+        ("high plan", "base"): best["base"] + 5 * B,
+        ("high plan", "high"): best["high"],
+        ("mean-demand plan", "base"): hb - 1 * B,
+        ("mean-demand plan", "high"): hh + 12 * B,
+        ("hedged plan", "base"): hb,
+        ("hedged plan", "high"): hh,
+    }
+    probability = {"base": P_BASE, "high": P_HIGH}
+    pd.DataFrame(
+        [
+            {
+                "plan": plan_name,
+                "scenario": w,
+                "probability": probability[w],
+                "cost_usd": c,
+                "best_cost_usd": best[w],
+                "regret_usd": c - best[w],
+            }
+            for (plan_name, w), c in cost.items()
+        ]
+    ).to_csv(plan / "regret.csv", index=False)
+    rp = float(expected.sum())
+    edit_summary(
+        plan,
+        objective_usd=rp,
+        stochastic=True,
+        scenario="stochastic",
+        scenarios={"base": P_BASE, "high": P_HIGH},
+        risk=None,
+        evpi_usd=1.75 * B,
+        vss_usd=2.25 * B,
+        rp_usd=rp,
+        ws_usd=rp - 1.75 * B,
+        eev_usd=rp + 2.25 * B,
+    )
+
+
+@pytest.fixture(scope="module")
+def hedged(tmp_path_factory) -> tuple[Path, Page, str]:
+    out = tmp_path_factory.mktemp("hedged") / "plan"
+    out.mkdir()
+    for f in FIXTURE.iterdir():
+        if f.suffix in (".csv", ".json"):
+            shutil.copy(f, out / f.name)
+    make_hedged(out)
+    page, md = render(out, ("html", "md", "xlsx"))
+    return out, page, md
+
+
+def key_figures(page: Page) -> dict[str, str]:
+    table = page.table("key-figures")
+    return dict(zip(table["Measure"], table["Value"], strict=True))
+
+
+def test_hedged_plan_keeps_eight_sections_and_adds_planning_under_uncertainty(hedged):
+    plan_dir, page, md = hedged
+    assert page.sections == [k for k, _ in SECTIONS]
+    subsection = [(s, k) for s, k, t in page.subheadings if t == "Planning under uncertainty"]
+    assert subsection == [("meeting-demand", "planning-under-uncertainty")]
+    assert "#planning-under-uncertainty" in page.toc
+    three, four = md.index("## 3. Meeting demand"), md.index("## 4. Energy")
+    assert three < md.index("### Planning under uncertainty") < four
+    assert "   - [Planning under uncertainty](#planning-under-uncertainty)" in md
+    # the shared decisions are shown once: one builds table, said to hold in every scenario
+    assert list(page.tables).count("t-builds") == 1 and md.count("**Builds per site**") == 1
+    assert "same in all 2 demand scenarios" in page.leads["where-and-when"]
+    assert page.table("builds")["New capacity (wspm)"].tolist() == [
+        number(w) for w in csv(plan_dir, "builds").sort_values(["year", "site"])["wspm"]
+    ]
+    # the subtitle says what kind of plan this is
+    assert "hedged over 2 scenarios" in md.splitlines()[2]
+
+
+def test_hedged_outcomes_per_scenario_and_year_equal_the_plan_tables(hedged):
+    plan_dir, page, md = hedged
+    production, unmet = csv(plan_dir, "production"), csv(plan_dir, "unmet")
+    demand = csv(plan_dir, "demand")
+    for table in (
+        page.table("scenario-outcomes"),
+        md_table(md, "GPUs supplied and unmet per year, by scenario"),
+    ):
+        table = table.set_index("Year")
+        for w in ("base", "high"):
+            for y in range(2025, 2033):
+                made = production.query("scenario == @w and year == @y")["gpus"].sum()
+                short = unmet.query("scenario == @w and year == @y")["gpus"].sum()
+                assert table.loc[str(y), f"{w} supplied"] == number(made)
+                assert table.loc[str(y), f"{w} unmet"] == number(short)
+    foot = dict(
+        zip(page.tables["t-scenario-outcomes"][0], page.footers["t-scenario-outcomes"], strict=True)
+    )
+    assert foot["high unmet"] == number(unmet.query("scenario == 'high'")["gpus"].sum())
+    # high: demand 1.5 x base with base's production, so unmet = 1.5 x demand - production
+    assert unmet.query("scenario == 'high'")["gpus"].sum() == pytest.approx(
+        1.5 * demand.query("scenario == 'base'")["gpus"].sum()
+        - production.query("scenario == 'base'")["gpus"].sum()
+    )
+    by_scenario = page.table("demand-by-scenario").set_index("Scenario")
+    assert by_scenario.loc["high", "Unmet"] == number(
+        unmet.query("scenario == 'high'")["gpus"].sum()
+    )
+    assert by_scenario.loc["base", "Probability"] == "75.0%"
+    assert (plan_dir / "charts" / "scenario_outcomes.svg").exists()
+    assert "charts/scenario_outcomes.svg" in md
+
+
+def test_hedged_cost_by_scenario_equals_scenario_costs_csv_and_adds_up(hedged):
+    plan_dir, page, md = hedged
+    costs = csv(plan_dir, "scenario_costs").set_index("scenario")
+    for table in (
+        page.table("scenario-costs"),
+        md_table(md, "Cost by scenario and component (NPV)"),
+    ):
+        table = table.set_index("Scenario")
+        for w in ("base", "high"):
+            assert table.loc[w, "Total"] == money(costs.loc[w, "total_usd"])
+            assert table.loc[w, "Unmet penalty"] == money(costs.loc[w, "unmet_demand_usd"])
+            assert table.loc[w, "Financing"] == money(costs.loc[w, "financing_usd"])
+    expected = P_BASE * costs.loc["base", "total_usd"] + P_HIGH * costs.loc["high", "total_usd"]
+    total = csv(plan_dir, "costs")["npv_usd"].sum()
+    assert expected == pytest.approx(total, rel=1e-12)
+    assert page.footers["t-scenario-costs"][0] == "Expected"
+    assert page.footers["t-scenario-costs"][-1] == money(expected)
+    text = "".join(page.text)
+    assert f"the scenario costs add up to {money(expected)}, the plan's expected cost" in text
+    assert (
+        f"The plan costs {money(costs.loc['base', 'total_usd'])} if demand turns out base and "
+        f"{money(costs.loc['high', 'total_usd'])} if high." in text
+    )
+    figures = key_figures(page)
+    base, high = money(costs.loc["base", "total_usd"]), money(costs.loc["high", "total_usd"])
+    assert figures["Cost by scenario (NPV)"] == f"base {base}; high {high}"
+
+
+def test_hedged_plan_states_vss_and_evpi_in_plain_words(hedged):
+    _, page, md = hedged
+    text = "".join(page.text)
+    # VSS = 2.25B and EVPI = 1.75B by construction (make_hedged)
+    summary = [
+        p for p in md.split("## 2.")[0].split("\n\n") if p.startswith("This is a hedged plan")
+    ]
+    assert len(summary) == 1
+    assert (
+        "Hedging saves $2.25B against planning for average demand (VSS); knowing the future "
+        "would save a further $1.75B (EVPI)." in summary[0]
+    )
+    assert "Hedging saves $2.25B against planning for average demand (VSS, the value" in text
+    assert "Knowing the future would save a further $1.75B (EVPI, the expected value" in text
+    figures = key_figures(page)
+    assert figures["Value of hedging (VSS)"] == "$2.25B"
+    assert figures["Value of perfect information (EVPI)"] == "$1.75B"
+    assert "Risk setting: risk-neutral." in text
+
+
+def test_hedged_regret_table_equals_regret_csv_and_names_the_least_worst_case(hedged):
+    plan_dir, page, md = hedged
+    regret = csv(plan_dir, "regret")
+    wide = regret.pivot(index="plan", columns="scenario", values="regret_usd")
+    worst = wide.max(axis=1)
+    mean = (regret["regret_usd"] * regret["probability"]).groupby(regret["plan"]).sum()
+    for table in (page.table("regret"), md_table(md, "Regret of each plan in each scenario (NPV)")):
+        table = table.set_index("Plan").rename(index={"hedged plan (this plan)": "hedged plan"})
+        assert table.index.tolist() == ["base plan", "high plan", "mean-demand plan", "hedged plan"]
+        for p in table.index:
+            for w in ("base", "high"):
+                assert table.loc[p, w] == money(wide.loc[p, w])
+            assert table.loc[p, "Worst case"] == money(worst[p])
+            assert table.loc[p, "Expected regret"] == money(mean[p])
+        # hand: worst cases 20B, 5B, 13B, 2B -> ranks 4, 2, 3, 1
+        assert table["Rank"].tolist() == ["4", "2", "3", "1"]
+    costs = page.table("regret-costs").set_index("Plan")
+    hedged_cost = regret.query("plan == 'hedged plan'").set_index("scenario")["cost_usd"]
+    assert costs.loc["hedged plan (this plan)", "high"] == money(hedged_cost["high"])
+    best = regret.groupby("scenario")["best_cost_usd"].first()
+    assert page.footers["t-regret-costs"][:3] == [
+        "Best possible",
+        money(best["base"]),
+        money(best["high"]),
+    ]
+    summary = json.loads((plan_dir / "summary.json").read_text())
+    assert page.footers["t-regret-costs"][3] == money(summary["ws_usd"])
+    text = "".join(page.text)
+    assert (
+        "The hedged plan has the least worst-case regret of the 4 plans compared: $2B (in the "
+        "base scenario)." in text
+    )
+    assert "The base plan has the most: $20B if the high scenario happens." in text
+    assert (plan_dir / "charts" / "regret.svg").exists()
+
+
+def test_hedged_unmet_warning_and_costs_section_point_to_the_scenarios(hedged):
+    plan_dir, page, _ = hedged
+    unmet = csv(plan_dir, "unmet").groupby("scenario")["gpus"].sum()
+    warning = next(w for w in page.warnings if "unmet" in w)
+    assert warning.startswith("Warning: In expectation over the scenarios, the plan leaves")
+    assert (
+        f"By scenario: base {count(unmet['base'])}, high {count(unmet['high'])} GPUs unmet."
+        in warning
+    )
+    assert "Planning under uncertainty" in "".join(page.text).split("6. Costs", 1)[1]
+    assert "t-scenario-costs" in page.tables  # once, in the subsection
+
+
+def test_hedged_workbook_has_the_regret_and_scenario_cost_sheets(hedged):
+    plan_dir, _, _ = hedged
+    wb = openpyxl.load_workbook(plan_dir / "plan.xlsx")
+    assert {"regret", "scenario_costs"} <= set(wb.sheetnames)
+    assert wb["regret"].max_row == len(csv(plan_dir, "regret")) + 1
+    summary = {r[0].value: r[1].value for r in wb["summary"].iter_rows(min_row=2)}
+    assert summary["EVPI [USD, NPV]"] == pytest.approx(1.75 * B)
+    assert summary["VSS [USD, NPV]"] == pytest.approx(2.25 * B)
+
+
+def test_risk_averse_plan_states_its_setting_and_expected_cost(plan_dir):
+    """CVaR at alpha 0.9 with weight 0.5. The worst 10% of outcomes lie inside the high scenario
+    (p 0.25 >= 0.1), so CVaR = cost(high), and the objective is 0.5 E + 0.5 cost(high)."""
+    make_hedged(plan_dir)
+    costs = csv(plan_dir, "scenario_costs").set_index("scenario")["total_usd"]
+    mean = P_BASE * costs["base"] + P_HIGH * costs["high"]
+    objective = 0.5 * mean + 0.5 * costs["high"]
+    rows = csv(plan_dir, "costs")
+    risk = pd.DataFrame({"component": ["risk_adjustment"], "npv_usd": [objective - mean]})
+    pd.concat([rows, risk]).to_csv(plan_dir / "costs.csv", index=False)
+    edit_summary(plan_dir, objective_usd=objective, risk={"cvar_alpha": 0.9, "risk_weight": 0.5})
+    page, md = render(plan_dir, ("html", "md"))
+    text = "".join(page.text)
+    assert "risk-averse (CVaR 90%, weight 0.5)" in md.splitlines()[2]
+    assert "(1 − 0.5) × expected cost + 0.5 × CVaR at 0.9" in text
+    assert "the average cost of the worst 10% of outcomes" in text
+    assert (
+        f"the expected cost is {money(mean)} and the CVaR {money(costs['high'])} (the high "
+        f"scenario), so the objective is (1 − 0.5) × {money(mean)} + 0.5 × "
+        f"{money(costs['high'])} = {money(objective)}." in text
+    )
+    figures = key_figures(page)
+    assert figures["Expected cost (NPV)"] == money(mean)
+    assert figures["Risk-weighted objective (NPV)"] == money(objective)
+    assert "Total cost (NPV)" not in figures
+    assert "at an expected cost of" in page.leads["executive-summary"]
+    assert "measured, as Birge and Louveaux define them, on the risk-neutral" in text
+    shares = page.table("costs").set_index("Component")["Share"]
+    assert shares["Risk adjustment (CVaR)"] == "–"
+    penalty = rows.set_index("component")["npv_usd"]["unmet_demand"]
+    assert shares["Penalty for unmet demand"] == pct(penalty / mean)  # a share of the cash cost
+
+
+def test_end_to_end_stochastic_run_reports_what_the_solver_wrote(tmp_path):
+    """The tiny case with two demand scenarios, solved by fabplan; the report must show the
+    numbers of summary.json, scenario_costs.csv and regret.csv as written."""
+    from fixtures import write_tiny_case
+
+    from optimizer.pipeline import SolveRequest, run_solve
+
+    data = write_tiny_case(
+        tmp_path / "data",
+        demand="scenario,year,product,market,gpus\n"
+        "low,2025,GPU_N3,global,150000\nlow,2026,GPU_N3,global,200000\n"
+        "low,2027,GPU_N3,global,250000\nhigh,2025,GPU_N3,global,150000\n"
+        "high,2026,GPU_N3,global,400000\nhigh,2027,GPU_N3,global,600000\n",
+        scenarios="scenario,probability,description\nlow,0.6,slow\nhigh,0.4,fast\n",
+    )
+    out = tmp_path / "plan"
+    run_solve(
+        SolveRequest(data_dir=data, out_dir=out, stochastic=True, report_formats=("html", "md"))
+    )
+    page = Page((out / "report.html").read_text())
+    md = (out / "report.md").read_text()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["evpi_usd"] >= -1e-6 and summary["vss_usd"] >= -1e-6
+    text = "".join(page.text)
+    vss = money(0.0 if abs(summary["vss_usd"]) < 1 else summary["vss_usd"])
+    evpi = money(0.0 if abs(summary["evpi_usd"]) < 1 else summary["evpi_usd"])
+    assert f"would save a further {evpi} (EVPI" in text
+    if summary["vss_usd"] >= 1.0:
+        assert f"Hedging saves {vss} against planning for average demand (VSS" in text
+    else:
+        assert "Hedging saves nothing here" in text
+    regret = csv(out, "regret")
+    table = page.table("regret").set_index("Plan")
+    assert len(table) == regret["plan"].nunique() == 4  # low, high, mean-demand, hedged
+    for r in regret.itertuples():
+        name = "hedged plan (this plan)" if r.plan == "hedged plan" else r.plan
+        shown = table.loc[name, r.scenario]
+        assert shown == money(0.0 if abs(r.regret_usd) < 1 else r.regret_usd)
+    costs = csv(out, "scenario_costs").set_index("scenario")
+    shown = page.table("scenario-costs").set_index("Scenario")["Total"]
+    assert shown.to_dict() == {w: money(costs.loc[w, "total_usd"]) for w in ("low", "high")}
+    assert "### Planning under uncertainty" in md
+
+
+# --------------------------------------------------------------------------------------------
+# integer plans (fabplan solve --integer): sites opened, modules, the gap, labelled prices
+
+MODULES = {"TW_SOUTH": 10_000, "US_AZ": 10_000, "US_TX": 5_000, "JP_KUMAMOTO": 5_000}
+
+
+def make_integer(plan: Path, **summary) -> None:
+    """The fixture as an integer plan: module sizes in sites.csv (builds are whole multiples,
+    see MODULES), capacity.csv open already 0/1, the gap and the duals label in summary.json."""
+    sites = csv(plan, "sites")
+    sites["module_wspm"] = sites["site"].map(MODULES).fillna(10_000)
+    sites.to_csv(plan / "sites.csv", index=False)
+    edit_summary(
+        plan,
+        **{
+            "mode": "integer",
+            "duals": "lp with integer decisions fixed",
+            "mip_gap": 3e-5,
+            "options": {"time_limit": None, "mip_gap": None, "threads": None, "integer": True},
+            **summary,
+        },
+    )
+
+
+def test_integer_plan_shows_sites_opened_and_module_counts(plan_dir):
+    make_integer(plan_dir)
+    page, md = render(plan_dir, ("html", "md"))
+    builds = csv(plan_dir, "builds").sort_values(["year", "site"])
+    sizes = builds["site"].map(MODULES)
+    modules = builds["wspm"] / sizes
+    assert (modules == modules.round()).all()
+    expected = [f"{int(n)} × {number(s)}" for n, s in zip(modules, sizes, strict=True)]
+    for table in (page.table("builds"), md_table(md, "Builds per site")):
+        assert table["Modules"].tolist() == expected
+    # by hand: TW_SOUTH 20,000/10,000 + 30,000/10,000 x 2 = 2 + 3 + 3; US_TX 25,000/5,000 +
+    # 20,000/5,000 = 5 + 4; US_AZ 20,000/10,000 = 2; JP_KUMAMOTO 15,000/5,000 = 3 -> 22 modules
+    assert page.footers["t-builds"][5] == "22"
+    # opened: US_TX and JP_KUMAMOTO have no existing capacity; capacity.csv open turns 1 in the
+    # year of their first build decision (2025 and 2026); TW_SOUTH and US_AZ were open already
+    opened = page.table("sites-opened")
+    assert opened[
+        ["Site", "Open from", "Modules built", "New capacity (wspm)"]
+    ].values.tolist() == [
+        ["US_TX", "2025", "9", "45,000"],
+        ["JP_KUMAMOTO", "2026", "3", "15,000"],
+    ]
+    cap = csv(plan_dir, "capacity")
+    first_open = cap[cap["open"] > 0.5].groupby("site")["year"].min()
+    assert first_open[["US_TX", "JP_KUMAMOTO"]].tolist() == [2025, 2026]
+    figures = key_figures(page)
+    assert figures["Sites opened during the horizon"] == "2: US_TX in 2025 and JP_KUMAMOTO in 2026"
+    assert figures["Modules built"] == "22 modules of sizes 5,000, 10,000 wspm"
+    assert "integer plan" in md.splitlines()[2]
+
+
+def test_integer_plan_states_its_gap(plan_dir):
+    make_integer(plan_dir)
+    page, _ = render(plan_dir, ("html",))
+    objective = json.loads((plan_dir / "summary.json").read_text())["objective_usd"]
+    lead = page.leads["executive-summary"]
+    # gap 3e-5 = 0.003%; the default tolerance 1e-4 = 0.01%; 3e-5 x $95.6B = $2.87M
+    assert "The solver proved this integer plan is within 0.003% of the best possible plan" in lead
+    assert "(it was asked for 0.01%)" in lead
+    assert f"no plan can be more than {money(3e-5 * objective)} cheaper" in lead
+    assert money(3e-5 * objective) == "$2.87M"
+    assert (
+        key_figures(page)["Solver status (optimality gap)"]
+        == "optimal (gap 0.003%; tolerance 0.01%)"
+    )
+    assert page.warnings == [w for w in page.warnings if "unmet" in w]  # no optimality warning
+    assert page.alerts == []
+
+
+def test_integer_plan_labels_prices_and_binding_constraints(plan_dir, capsys):
+    make_integer(plan_dir)
+    page, md = render(plan_dir, ("html", "md"))
+    label = "from the LP with integer decisions fixed"
+    limits = md.split("## 7. What limits the plan", 1)[1].split("## 8.", 1)[0]
+    assert (
+        f"This is an integer plan, so its shadow prices and GPU prices come **{label}**" in limits
+    )
+    assert f"**Binding constraints ({label})**" in limits
+    assert f"### Marginal cost of a GPU ({label})" in limits
+    assert f"that year's dollars; {label})**" in limits
+    assert f"*Marginal cost of one more GPU of demand, in each year's dollars ({label}).*" in limits
+    print_summary(plan_dir)
+    out = capsys.readouterr().out
+    assert f"({label})" in out and "22 modules" in out and "US_TX 2025, JP_KUMAMOTO 2026" in out
+
+
+def test_lp_plan_has_no_integer_labels_or_module_column(rendered):
+    _, page, md = rendered
+    assert "Modules" not in page.table("builds").columns
+    assert "t-sites-opened" not in page.tables
+    assert "integer decisions" not in md
+
+
+def test_time_limited_integer_plan_is_flagged_loudly(plan_dir):
+    make_integer(
+        plan_dir,
+        status="time_limit",
+        optimal=False,
+        mip_gap=0.0312,
+        termination="Time limit reached",
+    )
+    page, md = render(plan_dir, ("html", "md"))
+    objective = json.loads((plan_dir / "summary.json").read_text())["objective_usd"]
+    # 3.12% of $95.6B = $2.98B the best possible plan may save
+    saving = money(0.0312 * objective)
+    assert saving == "$2.98B"
+    assert len(page.alerts) == 1 and page.alerts[0].startswith("Not proven optimal.")
+    assert f"gap of 3.12%: the best possible plan may cost up to {saving} less" in page.alerts[0]
+    assert page.tags.index("nav") > page.tags.index("header")  # the banner comes before contents
+    assert md.index("> **NOT PROVEN OPTIMAL.**") < md.index("## Contents")
+    assert "NOT proven optimal" in page.warnings[0] and "critical" in page.warning_classes[0]
+    assert f"up to 3.12% ({saving}) less" in page.warnings[0]
+    assert (
+        key_figures(page)["Solver status (optimality gap)"]
+        == "time_limit (gap 3.12%; tolerance 0.01%)"
+    )
+    limits = md.split("## 7. What limits the plan", 1)[1].split("## 8.", 1)[0]
+    assert "As this plan is not proven optimal, they are the prices of this plan" in limits
+
+
+def test_integer_plan_without_fixed_lp_prices_says_so(plan_dir):
+    """A fixed-LP re-solve that gave no duals leaves every price at 0 and nothing binding."""
+    make_integer(plan_dir, status="time_limit", optimal=False, mip_gap=0.01)
+    prices = csv(plan_dir, "prices").assign(usd_per_gpu=0.0)
+    prices.to_csv(plan_dir / "prices.csv", index=False)
+    (plan_dir / "binding.csv").write_text("family,index,shadow_price,unit,impact_usd,meaning\n")
+    page, _ = render(plan_dir, ("html",))
+    assert "returned no prices for this plan" in page.leads["limits"]
+    assert "t-prices" not in page.tables and "t-binding" not in page.tables
+
+
+def test_hedged_integer_report_is_byte_identical_and_imports_no_pyomo(plan_dir, tmp_path):
+    """Both extensions at once (an integer hedged plan), written in a fresh process that must
+    not import Pyomo, then again here: the Markdown and the charts come out the same bytes."""
+    make_hedged(plan_dir)
+    make_integer(plan_dir)
+    other = tmp_path / "again"
+    shutil.copytree(plan_dir, other)
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom optimizer.report import write_reports\n"
+        f"write_reports(Path({str(other)!r}), ['html', 'md', 'xlsx'])\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('pyomo', 'highspy'))\n"
+        "assert not bad, bad\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    page, md = render(plan_dir, ("html", "md"))
+    assert "t-sites-opened" in page.tables and "t-regret" in page.tables
+    names = ["report.md"] + [f"charts/{p.name}" for p in sorted((plan_dir / "charts").glob("*"))]
+    assert "charts/regret.svg" in names and "charts/scenario_outcomes.svg" in names
+    for name in names:
+        assert (plan_dir / name).read_bytes() == (other / name).read_bytes(), name
+
+
+def test_plans_with_equal_worst_case_regret_tie(plan_dir):
+    """Make the high plan's worst case equal the hedged plan's (2B, by hand in make_hedged):
+    both rank first and the report says they tie."""
+    make_hedged(plan_dir)
+    regret = csv(plan_dir, "regret")
+    row = (regret["plan"] == "high plan") & (regret["scenario"] == "base")
+    regret.loc[row, "cost_usd"] -= 3 * B  # regret 5B -> 2B
+    regret.loc[row, "regret_usd"] -= 3 * B
+    regret.to_csv(plan_dir / "regret.csv", index=False)
+    page, _ = render(plan_dir, ("html",))
+    ranks = page.table("regret").set_index("Plan")["Rank"]
+    assert ranks["high plan"] == ranks["hedged plan (this plan)"] == "1"
+    assert "The high plan and the hedged plan tie for the least worst-case regret" in "".join(
+        page.text
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_hedged_integer_html_renders_in_headless_chromium(plan_dir, tmp_path):
+    make_hedged(plan_dir)
+    make_integer(plan_dir)
+    write_reports(plan_dir, ["html"])
+    dom = subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            (plan_dir / "report.html").as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    ).stdout
+    # 8 sections; 7 charts of the base report + the scenario outcomes + the regret chart
+    assert dom.count("<section") == 8 and dom.count("<svg") == 9
+    assert '<h3 id="planning-under-uncertainty">' in dom and 'id="t-sites-opened"' in dom

@@ -16,6 +16,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
@@ -396,4 +397,75 @@ def gpu_prices(prices: pd.DataFrame, penalty: float | None) -> Chart:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
         return Chart(
             name, title, "Lines of the marginal cost of a GPU per year", _svg(fig, name, title)
+        )
+
+
+def scenario_outcomes(outcomes: pd.DataFrame, scenarios: list[str]) -> Chart:
+    """Per scenario: GPUs demanded (dashed) and supplied (solid) per year; the gap is unmet."""
+    name, title = "scenario_outcomes", "GPUs demanded and supplied per year, by scenario"
+    colors = dict(zip(scenarios, PALETTE * (len(scenarios) // len(PALETTE) + 1), strict=False))
+    years = sorted(int(y) for y in outcomes["year"].unique())
+    with matplotlib.rc_context(RC):
+        fig, ax = _figure(9, 4.2)
+        top = 0.0
+        for s in scenarios:
+            rows = outcomes[outcomes["scenario"] == s].sort_values("year")
+            x = rows["year"].to_numpy()
+            demand = rows["demanded"].to_numpy() / 1e6
+            served = rows["served"].to_numpy() / 1e6
+            ax.fill_between(x, served, demand, color=colors[s], alpha=0.12, linewidth=0)
+            ax.plot(x, demand, color=colors[s], linestyle="--", linewidth=1.2)
+            ax.plot(x, served, color=colors[s], marker="o", markersize=3, linewidth=1.6)
+            top = max(top, float(np.nanmax(demand)) if len(demand) else 0.0)
+        _years_axis(ax, years)
+        ax.set_ylim(0, top * 1.08 if top > 0 else 1)
+        _thousands(ax, decimals=1 if top < 10 else 0)
+        ax.set_xlabel("year")
+        ax.set_ylabel("GPUs per year (millions)")
+        ax.set_title(title)
+        handles = [Patch(color=colors[s], label=label(s)) for s in scenarios]
+        handles += [
+            Line2D([], [], color="#444", linestyle="--", label="demand"),
+            Line2D([], [], color="#444", marker="o", markersize=3, label="supplied"),
+            Patch(color="#444", alpha=0.15, label="unmet (shaded)"),
+        ]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+        return Chart(
+            name,
+            title,
+            "Lines of GPUs demanded and supplied per year in each scenario",
+            _svg(fig, name, title),
+        )
+
+
+def regret_bars(summary: pd.DataFrame, least: list[str]) -> Chart:
+    """Horizontal bars per plan: worst-case regret and expected regret (billion USD)."""
+    name, title = "regret", "Regret of each plan: how much more it costs than the best plan"
+    rows = summary.iloc[::-1]
+    y = np.arange(len(rows))
+    with matplotlib.rc_context(RC):
+        fig, ax = _figure(9, 1.6 + 0.62 * max(len(rows), 1))
+        worst = rows["worst_regret"].to_numpy() / 1e9
+        mean = rows["expected_regret"].to_numpy() / 1e9
+        ax.barh(y + 0.19, worst, height=0.36, color=UNMET_COLOR, label="worst case (any scenario)")
+        ax.barh(
+            y - 0.19, mean, height=0.36, color=PALETTE[0], label="expected (probability-weighted)"
+        )
+        for i, (w, m) in enumerate(zip(rows["worst_regret"], rows["expected_regret"], strict=True)):
+            ax.text(max(w, 0) / 1e9, i + 0.19, f" {money(w)}", va="center", fontsize=8)
+            ax.text(max(m, 0) / 1e9, i - 0.19, f" {money(m)}", va="center", fontsize=8)
+        ax.set_yticks(y)
+        ax.set_yticklabels([label(p) for p in rows.index])
+        for tick, p in zip(ax.get_yticklabels(), rows.index, strict=True):
+            if p in least:
+                tick.set_fontweight("bold")
+        _thousands(ax, "x")
+        right = float(max(np.nanmax(worst), np.nanmax(mean), 0.0))
+        ax.set_xlim(0, right * 1.18 if right > 0 else 1)
+        ax.set_xlabel("regret (billion USD, NPV)")
+        ax.set_title(title)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+        ax.grid(axis="y", visible=False)
+        return Chart(
+            name, title, "Bars of worst-case and expected regret per plan", _svg(fig, name, title)
         )

@@ -54,6 +54,24 @@ class Table:
     note: str = ""
 
 
+def table(key, caption, columns, rows, align, total=None, note="", limit=None, source="") -> Table:
+    """A table of preformatted cells; with `limit`, only the first rows and a note on the rest."""
+    rows = list(rows)
+    if limit is not None and len(rows) > limit:
+        more = f"{len(rows) - limit} more rows are in {source or 'the plan tables'} and plan.xlsx."
+        note = f"{note} {more}".strip()
+        rows = rows[:limit]
+    return Table(
+        key=key,
+        caption=caption,
+        columns=tuple(columns),
+        rows=tuple(tuple(str(c) for c in r) for r in rows),
+        align=tuple(align),
+        total=None if total is None else tuple(str(c) for c in total),
+        note=note,
+    )
+
+
 @dataclass(frozen=True)
 class Figure:
     chart: Chart
@@ -62,9 +80,10 @@ class Figure:
 
 @dataclass(frozen=True)
 class Heading:
-    """A sub-heading inside a section."""
+    """A sub-heading inside a section; one with a `key` is an anchor listed in the contents."""
 
     text: str
+    key: str = ""
 
 
 Block = Paragraph | Bullets | Table | Figure | Heading
@@ -82,6 +101,11 @@ class Section:
     def heading(self) -> str:
         return f"{self.number}. {self.title}"
 
+    @property
+    def subsections(self) -> list[Heading]:
+        """The sub-headings listed in the contents (those with a key)."""
+        return [b for b in self.blocks if isinstance(b, Heading) and b.key]
+
 
 @dataclass
 class Document:
@@ -89,6 +113,8 @@ class Document:
     subtitle: str
     warnings: list[str]
     sections: list[Section]
+    alert: str = ""  # one line under the title when the plan must not be relied on as is
+    critical: int = 0  # the first `critical` warnings are shown as critical
 
     @property
     def charts(self) -> list[Chart]:

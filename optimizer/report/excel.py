@@ -16,8 +16,8 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from optimizer.report import tables
-from optimizer.report.fmt import money, number, pct
+from optimizer.report import integer, scenarios, tables
+from optimizer.report.fmt import gap, money, number, pct
 from optimizer.report.reader import Plan, plan_csv_files, read_table
 
 FORMULA_START = ("=", "+", "-", "@")
@@ -168,6 +168,7 @@ def _summary_sheet(ws, plan: Plan) -> None:
         ("energy used [MWh]", head.energy_mwh, number(head.energy_mwh)),
         ("CO2 emitted [t]", head.co2_t, number(head.co2_t)),
     ]
+    rows += _hedged_rows(plan) + _integer_rows(plan)
     s = plan.summary
     for key in ("scenario", "mode", "termination", "fabplan_version", "created", "data_dir"):
         if key in s:
@@ -193,6 +194,53 @@ def _summary_sheet(ws, plan: Plan) -> None:
     ws.column_dimensions["A"].width = 38
     ws.column_dimensions["B"].width = 70
     ws.column_dimensions["C"].width = 24
+
+
+def _hedged_rows(plan: Plan) -> list[tuple[str, object, str]]:
+    """Expected cost, risk setting, EVPI/VSS and the scenario costs of a hedged plan."""
+    if not plan.hedged:
+        return []
+    head = tables.headline(plan)
+    rows: list[tuple[str, object, str]] = [
+        ("expected cost [USD, NPV]", head.expected_cost_usd, money(head.expected_cost_usd))
+    ]
+    if plan.risk is not None:
+        alpha, weight = plan.risk
+        rows += [("CVaR alpha", alpha, ""), ("risk weight", weight, "")]
+    v = scenarios.value_measures(plan)
+    for key, value in (
+        ("EVPI", v.evpi_usd),
+        ("VSS", v.vss_usd),
+        ("RP (hedged plan, risk-neutral)", v.rp_usd),
+        ("WS (perfect foresight)", v.ws_usd),
+        ("EEV (mean-demand plan)", v.eev_usd),
+    ):
+        if math.isfinite(value):
+            rows.append((f"{key} [USD, NPV]", value, money(value)))
+    costs = scenarios.scenario_costs(plan)
+    for w, p, total in zip(
+        costs["scenario"], costs["probability"], costs["total_usd"], strict=True
+    ):
+        rows.append((f"cost in scenario {w} [USD, NPV]", float(total), f"p = {pct(p)}"))
+    return rows
+
+
+def _integer_rows(plan: Plan) -> list[tuple[str, object, str]]:
+    """Sites opened, modules built, gap tolerance, and where prices come from."""
+    if not plan.integer:
+        return []
+    opened = integer.sites_opened(plan)
+    modules = integer.modules(plan)["modules"].sum()
+    return [
+        ("modules built", float(modules), number(modules)),
+        (
+            "sites opened",
+            len(opened),
+            ", ".join(f"{r.site} {r.open_year}" for r in opened.itertuples()),
+        ),
+        ("mip_gap tolerance", integer.gap_tolerance(plan), gap(integer.gap_tolerance(plan))),
+        ("prices and binding constraints", integer.DUALS_LABEL, ""),
+    ]
 
 
 def _plain(value: object) -> object:

@@ -84,3 +84,20 @@ def year(value: float | int) -> str:
 def exact_usd(usd: float) -> str:
     """Whole dollars with separators, for the figures a reader may want to add up."""
     return number(usd, 0)
+
+
+def gap(share: float | None) -> str:
+    """An optimality gap with two significant digits, so small gaps do not read as 0.00%:
+    9.94e-05 -> 0.0099%, 1e-4 -> 0.01%, 0.0312 -> 3.12%, 0 -> 0%."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "–"
+    v = 100 * abs(float(share))
+    if v == 0:
+        return "0%"
+    if v >= 0.995:
+        return f"{v:.2f}%"  # as pct(share, 2) writes it: 1.00%, 3.12%
+    decimals = max(0, 1 - int(math.floor(math.log10(v))))
+    text = f"{round(v, decimals):.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}%"

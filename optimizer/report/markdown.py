@@ -38,9 +38,14 @@ def anchor(heading: str) -> str:
 
 
 def render(doc: Document) -> str:
-    out: list[str] = [f"# {escape(doc.title)}", "", escape(doc.subtitle), "", "## Contents", ""]
+    out: list[str] = [f"# {escape(doc.title)}", "", escape(doc.subtitle), ""]
+    if doc.alert:
+        out += [f"> **NOT PROVEN OPTIMAL.** {escape(doc.alert)}", ""]
+    out += ["## Contents", ""]
     for s in doc.sections:
         out.append(f"{s.number}. [{escape(s.title)}](#{anchor(s.heading)})")
+        for h in s.subsections:
+            out.append(f"   - [{escape(h.text)}](#{anchor(h.text)})")
     out.append("")
     for s in doc.sections:
         out += [f"## {escape(s.heading)}", ""]

@@ -37,6 +37,7 @@ OPTIONAL: dict[str, list[str]] = {
     "demand": ["scenario", "product", "market", "year", "gpus"],
     "partner_regions": ["partner", "region", "max_share"],
     "scenario_costs": ["scenario", "probability", "total_usd"],
+    "regret": ["plan", "scenario", "probability", "cost_usd", "best_cost_usd", "regret_usd"],
 }
 TEXT_COLUMNS = {
     "site",
@@ -57,6 +58,7 @@ TEXT_COLUMNS = {
     "country",
     "node",
     "operator",
+    "plan",
 }
 INT_COLUMNS = {"year", "online_year", "lead_time_years", "first_year", "last_year", "from_year"}
 SUMMARY_KEYS = ["status", "objective_usd"]
@@ -97,6 +99,25 @@ class Plan:
             return list(range(int(p["first_year"]), int(p["last_year"]) + 1))
         years = self.tables["capacity"]["year"]
         return list(range(int(years.min()), int(years.max()) + 1)) if len(years) else []
+
+    @property
+    def hedged(self) -> bool:
+        """A two-stage plan over several scenarios (`fabplan solve --stochastic`)."""
+        return bool(self.summary.get("stochastic")) and len(self.scenario_weights) > 1
+
+    @property
+    def integer(self) -> bool:
+        """Sites opened and builds in whole modules (`fabplan solve --integer`)."""
+        return str(self.summary.get("mode", "lp")).lower() == "integer"
+
+    @property
+    def risk(self) -> tuple[float, float] | None:
+        """(CVaR alpha, risk weight) of a risk-averse plan, else None."""
+        risk = self.summary.get("risk") or {}
+        alpha, weight = risk.get("cvar_alpha"), risk.get("risk_weight")
+        if alpha is None or weight is None:
+            return None
+        return float(alpha), float(weight)
 
     @property
     def scenario_weights(self) -> dict[str, float]:

@@ -13,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 import pandas as pd
 
-from optimizer.report import charts, tables
+from optimizer.report import charts, integer, tables, uncertainty
 from optimizer.report.document import (
     Bullets,
     Document,
@@ -24,8 +24,9 @@ from optimizer.report.document import (
     Strong,
     Table,
     para,
+    table,
 )
-from optimizer.report.fmt import count, exact_usd, money, number, pct, rate, year
+from optimizer.report.fmt import count, exact_usd, gap, money, number, pct, rate, year
 from optimizer.report.reader import Plan
 
 MAX_BINDING_SENTENCES = 10
@@ -59,12 +60,11 @@ def build_document(plan: Plan) -> Document:
         _limits(plan),
         _assumptions(plan),
     ]
-    scenario = _scenario_name(plan)
     solver = plan.summary.get("solver") or {}
     subtitle = " · ".join(
         x
         for x in [
-            f"scenario {scenario}",
+            _plan_kind(plan),
             f"{_years_text(plan)}",
             f"solved {plan.summary.get('created', '')}".strip(),
             f"{solver.get('name', '')} {solver.get('version', '')}".strip(),
@@ -77,6 +77,23 @@ def build_document(plan: Plan) -> Document:
         subtitle=subtitle,
         warnings=warnings(plan, head, check),
         sections=sections,
+        alert="" if head.optimal else _alert(plan, head),
+        critical=0 if head.optimal else 1,
+    )
+
+
+def _alert(plan: Plan, head: tables.Headline) -> str:
+    """One line under the title for a plan the solver did not prove optimal."""
+    saving = integer.gap_usd(plan)
+    if head.gap is not None and math.isfinite(head.gap):
+        bound = f"with a gap of {pct(head.gap, 2)}: the best possible plan may cost up to " + (
+            f"{money(saving)} less" if math.isfinite(saving) else f"{pct(head.gap, 2)} less"
+        )
+    else:
+        bound = "with an unknown gap"
+    return (
+        f"The solver stopped (status {head.status}) {bound}. This is a feasible plan, not "
+        "necessarily the best one; see the warning in the executive summary."
     )
 
 
@@ -84,16 +101,19 @@ def warnings(plan: Plan, head: tables.Headline, check: tables.CostCheck) -> list
     """What a reader must know before trusting the numbers."""
     out: list[str] = []
     if not head.optimal:
-        gap = (
+        saving = integer.gap_usd(plan)
+        dollars = f" ({money(saving)})" if math.isfinite(saving) and saving >= 1.0 else ""
+        gap_text = (
             f"The remaining optimality gap is {pct(head.gap, 2)}, so the best possible plan may "
-            f"cost up to {pct(head.gap, 2)} less."
+            f"cost up to {pct(head.gap, 2)}{dollars} less."
             if head.gap is not None and math.isfinite(head.gap)
             else "The remaining optimality gap is unknown."
         )
         term = f" ({head.termination})" if head.termination else ""
         out.append(
             f"This plan is NOT proven optimal: the solver stopped with status "
-            f"'{head.status}'{term}. It is a feasible plan, not necessarily the cheapest. {gap} "
+            f"'{head.status}'{term}. It is a feasible plan, not necessarily the cheapest. "
+            f"{gap_text} "
             "Rerun with a longer --time-limit (or a larger --mip-gap tolerance accepted "
             "knowingly) before relying on it."
         )
@@ -105,11 +125,14 @@ def warnings(plan: Plan, head: tables.Headline, check: tables.CostCheck) -> list
         penalty_npv = cost_frame.loc[cost_frame["component"] == "unmet_demand", "npv_usd"].sum()
         share = head.gpus_unmet / head.gpus_demanded if head.gpus_demanded else float("nan")
         priced = f" at {money(float(penalty))} per GPU" if penalty is not None else ""
+        hedged = plan.hedged
         out.append(
-            f"The plan leaves {count(head.gpus_unmet)} GPUs of demand unmet ({pct(share, 2)} of "
+            ("In expectation over the scenarios, the" if hedged else "The")
+            + f" plan leaves {count(head.gpus_unmet)} GPUs of demand unmet ({pct(share, 2)} of "
             f"all demand), in {years}. Serving them would cost more than the unmet-demand "
             f"penalty{priced}, or capacity cannot be built in time; the penalty adds "
-            f"{money(penalty_npv)} (NPV) to the cost."
+            f"{money(penalty_npv)} (NPV) to the "
+            + ("expected cost. " + uncertainty.unmet_by_scenario_text(plan) if hedged else "cost.")
             + (
                 ""
                 if head.optimal
@@ -134,20 +157,39 @@ def _executive(plan: Plan, head: tables.Headline) -> Section:
     served_share = head.gpus_delivered / head.gpus_demanded if head.gpus_demanded else 1.0
     partners = tables.partners(plan)
     n = len(plan.scenario_weights)
+    risky = plan.risk is not None
     lead_runs: list = [
         f"In expectation over {n} demand scenarios, the" if n > 1 else "The",
         f" plan meets {pct(served_share)} of the {count(head.gpus_demanded)} GPUs demanded "
-        f"over {_years_text(plan)} at a total cost of ",
-        Strong(money(head.objective_usd)),
+        f"over {_years_text(plan)} at {'an expected' if risky else 'a total'} cost of ",
+        Strong(money(head.expected_cost_usd)),
         f" in net present value ({_npv_basis(plan)}), about {money(head.cost_per_gpu_usd)} per "
         f"GPU delivered. ",
     ]
-    if head.builds:
+    if risky:
         lead_runs.append(
-            f"It builds {number(head.wspm_built)} wafer starts per month (wspm) of new capacity "
-            f"in {head.builds} step{_s(head.builds)} at {head.sites_built} "
-            f"site{_s(head.sites_built)} ({head.sites_opened} of them new), "
+            f"Its risk-weighted objective, which also counts its worst outcomes, is "
+            f"{money(head.objective_usd)}. "
         )
+    if head.builds:
+        if plan.integer:
+            opened = integer.sites_opened(plan)
+            lead_runs.append(
+                f"It builds {number(head.wspm_built)} wafer starts per month (wspm) of new "
+                f"capacity as {_modules_text(integer.modules(plan))} in {head.builds} "
+                f"build{_s(head.builds)} at {head.sites_built} site{_s(head.sites_built)}, "
+                + (
+                    f"opening {len(opened)} new site{_s(len(opened))} ({_opened_text(opened)}), "
+                    if len(opened)
+                    else "opening no new site, "
+                )
+            )
+        else:
+            lead_runs.append(
+                f"It builds {number(head.wspm_built)} wafer starts per month (wspm) of new "
+                f"capacity in {head.builds} step{_s(head.builds)} at {head.sites_built} "
+                f"site{_s(head.sites_built)} ({head.sites_opened} of them new), "
+            )
         funded = (
             f"paid for with {money(head.capital_usd)} from {head.partners_funding} "
             f"partner{_s(head.partners_funding)}"
@@ -163,13 +205,19 @@ def _executive(plan: Plan, head: tables.Headline) -> Section:
             f"The fabs use {_twh(head.energy_mwh)} of electricity over the horizon and emit "
             f"{_tonnes(head.co2_t)} of CO2. "
         )
-    lead_runs.append(_status_sentence(head))
+    lead_runs.append(_status_sentence(plan, head))
     section = Section(SECTION_KEYS[0], 1, "Executive summary", para(*lead_runs))
+    if plan.hedged:
+        section.blocks.append(uncertainty.summary_paragraph(plan))
 
     unmet_share = head.gpus_unmet / head.gpus_demanded if head.gpus_demanded else 0.0
-    gap = "–" if head.gap is None else pct(head.gap, 2)
     rows = [
-        ("Total cost (NPV)", money(head.objective_usd)),
+        (
+            ("Expected cost (NPV)", money(head.expected_cost_usd))
+            if risky
+            else ("Total cost (NPV)", money(head.objective_usd))
+        ),
+        *([("Risk-weighted objective (NPV)", money(head.objective_usd))] if risky else []),
         ("Cost per GPU delivered (NPV cost / GPUs delivered)", money(head.cost_per_gpu_usd)),
         ("GPUs demanded", number(head.gpus_demanded)),
         ("GPUs delivered", number(head.gpus_delivered)),
@@ -181,8 +229,21 @@ def _executive(plan: Plan, head: tables.Headline) -> Section:
         ("Grants received", money(head.grants_usd)),
         ("Energy used (MWh)", number(head.energy_mwh)),
         ("CO2 emitted (t)", number(head.co2_t)),
-        ("Solver status (optimality gap)", f"{head.status} ({gap})"),
+        ("Solver status (optimality gap)", _status_cell(plan, head)),
     ]
+    if plan.integer:
+        opened = integer.sites_opened(plan)
+        mods = integer.modules(plan)
+        at = next(i for i, r in enumerate(rows) if r[0].startswith("Sites built")) + 1
+        rows[at:at] = [
+            (
+                "Sites opened during the horizon",
+                f"{len(opened)}" + (f": {_opened_text(opened)}" if len(opened) else ""),
+            ),
+            ("Modules built", _modules_text(mods)),
+        ]
+    if plan.hedged:
+        rows += uncertainty.key_figure_rows(plan)
     n = len(plan.scenario_weights)
     caption = "Key figures" + (f" (expected values over {n} scenarios)" if n > 1 else "")
     section.blocks.append(_table("key-figures", caption, ("Measure", "Value"), rows, "lr"))
@@ -205,7 +266,8 @@ def _executive(plan: Plan, head: tables.Headline) -> Section:
     section.blocks.append(
         _table(
             "demand-by-year",
-            "Demand served and unmet per year (GPUs)",
+            "Demand served and unmet per year (GPUs"
+            + (", expected over the scenarios)" if len(plan.scenario_weights) > 1 else ")"),
             ("Year", "Demanded", "Served", "Unmet", "Served share"),
             [
                 (
@@ -234,13 +296,53 @@ def _executive(plan: Plan, head: tables.Headline) -> Section:
     return section
 
 
-def _status_sentence(head: tables.Headline) -> str:
+def _status_cell(plan: Plan, head: tables.Headline) -> str:
+    if plan.integer:
+        return f"{head.status} (gap {gap(head.gap)}; tolerance {gap(integer.gap_tolerance(plan))})"
+    return f"{head.status} ({'–' if head.gap is None else pct(head.gap, 2)})"
+
+
+def _modules_text(mods: pd.DataFrame) -> str:
+    """'19 modules of 10,000 wspm' (or a list of sizes; or the wspm left continuous)."""
+    sized = mods[mods["modules"].notna()]
+    if not len(sized):
+        return "builds of any size (no module sizes given)"
+    total = sized["modules"].sum()
+    sizes = sorted(set(sized["module_wspm"]))
+    size = (
+        f"{number(sizes[0])} wspm"
+        if len(sizes) == 1
+        else "sizes " + ", ".join(number(x) for x in sizes) + " wspm"
+    )
+    text = f"{number(total)} module{_s(round(total))} of {size}"
+    rest = mods.loc[mods["modules"].isna(), "wspm"].sum()
+    return text + (f" and {number(rest)} wspm in builds of any size" if rest > 0 else "")
+
+
+def _opened_text(opened: pd.DataFrame) -> str:
+    """'KR_YONGIN in 2025 and JP_KUMAMOTO in 2031'."""
+    parts = [f"{r.site} in {year(r.open_year)}" for r in opened.itertuples()]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _status_sentence(plan: Plan, head: tables.Headline) -> str:
+    if plan.integer and head.optimal:
+        tolerance = integer.gap_tolerance(plan)
+        if head.gap is None:
+            return "The solver reports this integer plan optimal, without a gap."
+        if head.gap <= 0:
+            return "The solver proved this integer plan optimal (gap 0%)."
+        return (
+            f"The solver proved this integer plan is within {gap(head.gap)} of the best possible "
+            f"plan (it was asked for {gap(tolerance)}): no plan can be more than "
+            f"{money(integer.gap_usd(plan))} cheaper."
+        )
     if head.optimal:
-        gap = "" if not head.gap else f" (gap {pct(head.gap, 2)})"
-        return f"The solver proved this plan optimal{gap}."
-    gap = "unknown" if head.gap is None else pct(head.gap, 2)
+        shown = "" if not head.gap else f" (gap {pct(head.gap, 2)})"
+        return f"The solver proved this plan optimal{shown}."
+    shown = "unknown" if head.gap is None else pct(head.gap, 2)
     return (
-        f"The solver did not prove this plan optimal (status {head.status}, gap {gap}); see "
+        f"The solver did not prove this plan optimal (status {head.status}, gap {shown}); see "
         "the warning above."
     )
 
@@ -285,7 +387,24 @@ def _builds(plan: Plan, head: tables.Headline) -> Section:
         - set(plan["capacity"].loc[plan["capacity"]["installed_wspm"] > 0, "site"])
     )
     if not_built:
-        runs.append(f"Candidate sites left unbuilt: {', '.join(not_built)}.")
+        runs.append(f"Candidate sites left unbuilt: {', '.join(not_built)}. ")
+    whole = plan.integer and len(builds)
+    if whole:
+        opened = integer.sites_opened(plan)
+        runs.append(
+            f"Capacity comes in whole modules ({_modules_text(integer.modules(plan))}) and a "
+            "site is either open, paying its fixed cost every year, or not; "
+            + (
+                f"the plan opens {_opened_text(opened)}. "
+                if len(opened)
+                else "the plan opens no new site. "
+            )
+        )
+    if plan.hedged and len(builds):
+        runs.append(
+            f"These decisions are the same in all {len(plan.scenario_weights)} demand scenarios: "
+            "they are taken before demand is known."
+        )
     section = Section(SECTION_KEYS[1], 2, "Where and when to build", para(*runs))
     region_col = group == "region"
     cols = [
@@ -294,9 +413,16 @@ def _builds(plan: Plan, head: tables.Headline) -> Section:
         "Decision year",
         "Online year",
         "New capacity (wspm)",
+        *(["Modules"] if whole else []),
         "Capex",
         "Grants",
     ]
+    if whole:
+        shown_builds = shown_builds.merge(
+            integer.modules(plan)[["site", "year", "module_wspm", "modules"]],
+            on=["site", "year"],
+            how="left",
+        )
     rows = [
         (
             r.site,
@@ -304,6 +430,7 @@ def _builds(plan: Plan, head: tables.Headline) -> Section:
             year(r.year),
             year(r.online_year),
             number(r.wspm),
+            *([_module_cell(r.modules, r.module_wspm)] if whole else []),
             money(r.capex_usd),
             money(r.grant_usd),
         )
@@ -315,11 +442,15 @@ def _builds(plan: Plan, head: tables.Headline) -> Section:
         "",
         "",
         number(builds["wspm"].sum()),
+        *([number(integer.modules(plan)["modules"].sum())] if whole else []),
         money(builds["capex_usd"].sum()),
         money(builds["grant_usd"].sum()),
     )
     if len(builds):
-        section.blocks.append(_builds_table(builds, shown_builds, cols, rows, total, region_col))
+        align = "l" * (3 + region_col) + "r" * (3 + bool(whole))
+        section.blocks.append(_builds_table(builds, shown_builds, cols, rows, total, align, whole))
+    if whole and len(opened):
+        section.blocks.append(_opened_table(plan, opened))
     colors = charts.colors_for(tables.chart_groups(plan))
     if len(builds):
         timeline = builds if len(builds) <= MAX_TIMELINE else builds.nlargest(MAX_TIMELINE, "wspm")
@@ -362,17 +493,63 @@ def _builds(plan: Plan, head: tables.Headline) -> Section:
     return section
 
 
-def _builds_table(builds, shown_builds, cols, rows, total, region_col) -> Table:
+def _module_cell(modules: float, size: float) -> str:
+    """'3 × 10,000': whole modules of the site's module size; '–' for a site without one."""
+    if pd.isna(modules):
+        return "–"
+    shown = number(modules) if float(modules).is_integer() else number(modules, 2)
+    return f"{shown} × {number(size)}"
+
+
+def _opened_table(plan: Plan, opened: pd.DataFrame) -> Table:
+    info = tables.site_info(plan).set_index("site")
+    sites = plan["sites"].set_index("site")
+    has_fixed = "fixed_cost_usd_per_year" in sites.columns
+    return _table(
+        "sites-opened",
+        "Sites opened during the horizon",
+        (
+            "Site",
+            "Region",
+            "Open from",
+            "Modules built",
+            "New capacity (wspm)",
+            *(["Fixed cost a year"] if has_fixed else []),
+        ),
+        [
+            (
+                r.site,
+                str(info["region"].get(r.site, "")),
+                year(r.open_year),
+                "–" if pd.isna(r.modules) else number(r.modules),
+                number(r.wspm_built),
+                *([money(sites["fixed_cost_usd_per_year"].get(r.site))] if has_fixed else []),
+            )
+            for r in opened.itertuples()
+        ],
+        "lllrr" + ("r" if has_fixed else ""),
+        note="Open from: the first year the site is open (capacity.csv open = 1); an open site "
+        "stays open and pays its fixed cost every year.",
+    )
+
+
+def _builds_table(builds, shown_builds, cols, rows, total, align, whole=False) -> Table:
     more = len(builds) - len(shown_builds)
     return _table(
         "builds",
         "Builds per site",
         tuple(cols),
         rows,
-        "l" * (2 + region_col) + "lrrr",
+        align,
         total=total,
         note="Decision year: the year the build is decided and funded; online year: its first "
         "year of output, which then ramps up to full capacity."
+        + (
+            " Modules: the number of whole modules built × the module size in wspm "
+            "(sites.csv module_wspm)."
+            if whole
+            else ""
+        )
         + (
             f" Showing the {len(shown_builds)} largest builds; {more} smaller ones are in "
             "builds.csv and plan.xlsx (the total covers all)."
@@ -411,8 +588,13 @@ def _demand(plan: Plan, head: tables.Headline) -> Section:
         "Utilization is the share of a site's available capacity (after ramp-up) that runs: "
         "wafers started / (12 x available wspm)."
     )
+    if plan.hedged:
+        runs.append(
+            " Figures here are expected values over the scenarios; each scenario on its own is in "
+            f"{uncertainty.TITLE} below."
+        )
     section = Section(SECTION_KEYS[2], 3, "Meeting demand", para(*runs))
-    if len(plan.scenario_weights) > 1:
+    if len(plan.scenario_weights) > 1 and not plan.hedged:
         scen = tables.by_scenario(plan)
         section.blocks.append(
             _table(
@@ -474,14 +656,16 @@ def _demand(plan: Plan, head: tables.Headline) -> Section:
         section.blocks.append(
             Figure(
                 charts.demand_supply(by_product),
-                "Bars: GPUs supplied by product, with unmet demand on top; line: demand.",
+                "Bars: GPUs supplied by product, with unmet demand on top; line: demand"
+                + (" (expected over the scenarios)." if len(plan.scenario_weights) > 1 else "."),
             )
         )
     if len(unmet):
         section.blocks.append(
             _table(
                 "unmet",
-                "Unmet demand (GPUs)",
+                "Unmet demand (GPUs"
+                + (", expected over the scenarios)" if len(plan.scenario_weights) > 1 else ")"),
                 ("Year", "Product", "Market", "Unmet GPUs"),
                 [(year(r.year), r.product, r.market, number(r.gpus)) for r in unmet.itertuples()],
                 "lllr",
@@ -512,9 +696,12 @@ def _demand(plan: Plan, head: tables.Headline) -> Section:
                 limit=MAX_ROWS,
                 source="production.csv and capacity.csv",
                 note="Limit: the site's utilization ceiling from the input data. "
-                "A dash: no capacity available that year.",
+                "A dash: no capacity available that year."
+                + (" Expected over the scenarios." if plan.hedged else ""),
             )
         )
+    if plan.hedged:
+        section.blocks += uncertainty.blocks(plan)
     return section
 
 
@@ -547,6 +734,11 @@ def _energy(plan: Plan, head: tables.Headline, cost_frame: pd.DataFrame) -> Sect
         f"capacity {money(npv.get('energy_capacity', 0.0))} and the carbon price "
         f"{money(npv.get('carbon', 0.0))}.",
     ]
+    if plan.hedged:
+        runs.append(
+            " The contracts (MW) are the same in every scenario; the energy drawn, its cost and "
+            "its emissions are expected values over the scenarios."
+        )
     section = Section(SECTION_KEYS[3], 4, "Energy", para(*runs))
     section.blocks.append(
         _table(
@@ -674,6 +866,10 @@ def _partners(plan: Plan, head: tables.Headline) -> Section:
         f"asset life; the payments inside the planning horizon cost {money(fin)} in net present "
         "value (the financing component of the cost)."
     )
+    if plan.hedged:
+        runs.append(
+            " The funding is the same in every scenario: it is raised before demand is known."
+        )
     section = Section(SECTION_KEYS[4], 5, "Who pays", para(*runs))
     rows = [
         (
@@ -778,10 +974,23 @@ def _partners(plan: Plan, head: tables.Headline) -> Section:
 
 
 def _costs(plan: Plan, frame: pd.DataFrame, check: tables.CostCheck) -> Section:
-    big = frame.sort_values("npv_usd", ascending=False).head(2)
-    runs = [
-        f"The plan costs {money(check.objective_usd)} in net present value ({_npv_basis(plan)}). ",
-    ]
+    cash = frame[frame["component"] != "risk_adjustment"]
+    big = cash.sort_values("npv_usd", ascending=False).head(2)
+    risky = "risk_adjustment" in set(frame["component"])
+    if risky:
+        expected = float(cash["npv_usd"].sum())
+        runs = [
+            f"The plan's expected cost is {money(expected)} in net present value "
+            f"({_npv_basis(plan)}); its risk-weighted objective adds a risk adjustment of "
+            f"{money(check.objective_usd - expected)}, to {money(check.objective_usd)}. ",
+        ]
+    else:
+        runs = [
+            f"The plan costs {money(check.objective_usd)} in net present value "
+            f"({_npv_basis(plan)})"
+            + (", in expectation over the scenarios" if len(plan.scenario_weights) > 1 else "")
+            + ". ",
+        ]
     if len(big):
         runs.append(
             "The largest components are "
@@ -819,8 +1028,14 @@ def _costs(plan: Plan, frame: pd.DataFrame, check: tables.CostCheck) -> Section:
                 for r in frame.itertuples()
             ],
             "lrrr",
-            total=("Total", money(check.total_usd), pct(1.0), exact_usd(check.total_usd)),
-            note=f"Objective reported by the solver: {exact_usd(check.objective_usd)} USD.",
+            total=(
+                "Total",
+                money(check.total_usd),
+                "" if risky else pct(1.0),
+                exact_usd(check.total_usd),
+            ),
+            note=f"Objective reported by the solver: {exact_usd(check.objective_usd)} USD."
+            + (" Shares are of the expected cost, without the risk adjustment." if risky else ""),
         )
     )
     section.blocks.append(Figure(charts.cost_components(frame), "Net present value by component."))
@@ -832,7 +1047,14 @@ def _costs(plan: Plan, frame: pd.DataFrame, check: tables.CostCheck) -> Section:
                 "against them."
             )
         )
-    if len(plan.scenario_weights) > 1:
+    if plan.hedged:
+        section.blocks.append(
+            para(
+                "The cost of each scenario, the value of hedging (VSS), of perfect information "
+                f"(EVPI) and the regret of each plan are in {uncertainty.WHERE}."
+            )
+        )
+    elif len(plan.scenario_weights) > 1:
         scen = tables.by_scenario(plan)
         section.blocks.append(
             _table(
@@ -848,7 +1070,7 @@ def _costs(plan: Plan, frame: pd.DataFrame, check: tables.CostCheck) -> Section:
                 "funding, contracts).",
             )
         )
-    value = _stochastic_values(plan.summary)
+    value = [] if plan.hedged else _stochastic_values(plan.summary)
     if value:
         section.blocks.append(para(*value))
     return section
@@ -893,7 +1115,49 @@ def _limits(plan: Plan) -> Section:
         "The marginal cost of a GPU is what one more GPU of demand in a given year would cost "
         "the plan; it equals the unmet-demand penalty in years when demand goes unmet."
     )
+    label = f" ({integer.DUALS_LABEL})" if plan.integer else ""
+    duals_note = (
+        para(
+            "This is an integer plan, so its shadow prices and GPU prices come ",
+            Strong(integer.DUALS_LABEL),
+            ": the sites opened and the modules built are held as they are, and the prices "
+            "value a small change with those decisions unchanged. They do not price opening "
+            "another site or building one more whole module."
+            + (
+                " As this plan is not proven optimal, they are the prices of this plan, not "
+                "necessarily those of the best one."
+                if not plan.optimal
+                else ""
+            ),
+        )
+        if plan.integer
+        else None
+    )
+    if plan.hedged:
+        runs.append(
+            " In a hedged plan a limit on operations binds scenario by scenario (the scenario is "
+            "named in the constraint); GPU prices are expected values over the scenarios."
+        )
+    if _no_duals(plan, bind):
+        return Section(
+            SECTION_KEYS[6],
+            7,
+            "What limits the plan",
+            para(
+                "The LP with the integer decisions fixed returned no prices for this plan: every "
+                "GPU price in prices.csv is zero and no constraint is reported as binding"
+                + (
+                    ", as happens when the time limit is used up before that LP is solved"
+                    if str(plan.summary.get("status", "")) == "time_limit"
+                    else ""
+                )
+                + ". This section therefore cannot say which limits bind or what one more GPU "
+                "would cost; rerun without a time limit (or with a longer one) to get them."
+            ),
+        )
     section = Section(SECTION_KEYS[6], 7, "What limits the plan", para(*runs))
+    if duals_note is not None:
+        section.blocks.append(duals_note)
     if len(bind):
         section.blocks.append(
             Bullets(
@@ -911,7 +1175,7 @@ def _limits(plan: Plan) -> Section:
         section.blocks.append(
             _table(
                 "binding",
-                "Binding constraints",
+                f"Binding constraints{label}",
                 ("Rank", "Constraint", "Where", "Shadow price", "Unit"),
                 [
                     (
@@ -933,7 +1197,7 @@ def _limits(plan: Plan) -> Section:
     prices = tables.prices(plan)
     by_product = tables.prices_by_product(plan)
     if len(by_product):
-        section.blocks.append(Heading("Marginal cost of a GPU"))
+        section.blocks.append(Heading(f"Marginal cost of a GPU{label}"))
         values = prices.stack().dropna()
         if len(values):
             hi, lo = values.idxmax(), values.idxmin()
@@ -949,14 +1213,18 @@ def _limits(plan: Plan) -> Section:
         section.blocks.append(
             Figure(
                 charts.gpu_prices(shown, float(penalty) if penalty is not None else None),
-                "Marginal cost of one more GPU of demand, in each year's dollars.",
+                "Marginal cost of one more GPU of demand, in each year's dollars"
+                + (", expected over the scenarios" if len(plan.scenario_weights) > 1 else "")
+                + f"{label}.",
             )
         )
         table = prices if prices.shape[1] <= 6 else by_product
         section.blocks.append(
             _table(
                 "prices",
-                "Marginal cost of one more GPU (USD per GPU, that year's dollars)",
+                "Marginal cost of one more GPU (USD per GPU, that year's dollars"
+                + (", expected over the scenarios" if len(plan.scenario_weights) > 1 else "")
+                + (f"; {integer.DUALS_LABEL})" if plan.integer else ")"),
                 ("Year", *[str(c) for c in table.columns]),
                 [(year(y), *[money(table.loc[y, c]) for c in table.columns]) for y in table.index],
                 "l" + "r" * table.shape[1],
@@ -966,6 +1234,13 @@ def _limits(plan: Plan) -> Section:
             )
         )
     return section
+
+
+def _no_duals(plan: Plan, bind: pd.DataFrame) -> bool:
+    """An integer plan whose fixed-LP re-solve gave no duals: all prices zero, nothing binding.
+    (Every GPU of demand costs something to serve or to leave unmet, so a real price is > 0.)"""
+    prices = plan["prices"]["usd_per_gpu"].astype(float)
+    return plan.integer and len(prices) > 0 and bool((prices.abs() < 1e-9).all()) and not len(bind)
 
 
 def _shadow(value: float) -> str:
@@ -998,6 +1273,12 @@ def _assumptions(plan: Plan) -> Section:
         )
         + f" for {_years_text(plan)}"
         + _risk_text(s)
+        + (
+            ", as an integer plan (sites open or not, builds in whole modules; the solver "
+            f"stops within a gap of {gap(integer.gap_tolerance(plan))})"
+            if plan.integer
+            else ""
+        )
         + ". The parameters below drive it; the input files are "
         "identified by their SHA-256 hashes, so anyone can check they have the same data. ",
         (
@@ -1129,22 +1410,7 @@ def _param(name: str, value: object) -> str:
 # helpers
 
 
-def _table(key, caption, columns, rows, align, total=None, note="", limit=None, source="") -> Table:
-    """A table of preformatted cells; with `limit`, only the first rows and a note on the rest."""
-    rows = list(rows)
-    if limit is not None and len(rows) > limit:
-        more = f"{len(rows) - limit} more rows are in {source or 'the plan tables'} and plan.xlsx."
-        note = f"{note} {more}".strip()
-        rows = rows[:limit]
-    return Table(
-        key=key,
-        caption=caption,
-        columns=tuple(columns),
-        rows=tuple(tuple(str(c) for c in r) for r in rows),
-        align=tuple(align),
-        total=None if total is None else tuple(str(c) for c in total),
-        note=note,
-    )
+_table = table
 
 
 def _pick_years(years: list) -> list:
@@ -1174,6 +1440,18 @@ def _npv_basis(plan: Plan) -> str:
         if rate is not None
         else f"{first} dollars"
     )
+
+
+def _plan_kind(plan: Plan) -> str:
+    """The subtitle's description of the run: scenario or hedge, risk, integer."""
+    if plan.hedged:
+        text = f"hedged over {len(plan.scenario_weights)} scenarios"
+        if plan.risk is not None:
+            alpha, weight = plan.risk
+            text += f", risk-averse (CVaR {pct(alpha, 0)}, weight {weight:g})"
+    else:
+        text = f"scenario {_scenario_name(plan)}"
+    return text + (" · integer plan" if plan.integer else "")
 
 
 def _scenario_name(plan: Plan) -> str:

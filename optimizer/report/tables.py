@@ -110,6 +110,7 @@ class Headline:
     """The executive summary's numbers."""
 
     objective_usd: float
+    expected_cost_usd: float  # objective without the risk adjustment (= objective if none)
     gpus_demanded: float
     gpus_delivered: float
     gpus_unmet: float
@@ -147,12 +148,16 @@ def headline(plan: Plan) -> Headline:
     funding = plan["funding"]
     grants = _grants(plan)
     gap = plan.summary.get("mip_gap")
+    cost_rows = plan["costs"]
+    risk = cost_rows.loc[cost_rows["component"] == "risk_adjustment", "npv_usd"].sum()
+    expected_cost = plan.objective_usd - float(risk)
     return Headline(
         objective_usd=plan.objective_usd,
+        expected_cost_usd=expected_cost,
         gpus_demanded=float(demanded),
         gpus_delivered=float(delivered),
         gpus_unmet=float(unmet),
-        cost_per_gpu_usd=plan.objective_usd / delivered if delivered > 0 else float("nan"),
+        cost_per_gpu_usd=expected_cost / delivered if delivered > 0 else float("nan"),
         wspm_built=float(builds["wspm"].sum()),
         builds=int((builds["wspm"] > 0).sum()),
         sites_built=len(built_sites),
@@ -160,7 +165,7 @@ def headline(plan: Plan) -> Headline:
         capex_usd=float(builds["capex_usd"].sum()),
         capital_usd=float(funding["usd"].sum()),
         grants_usd=float(grants["usd"].sum()),
-        partners_funding=int(funding.loc[funding["usd"] > 0, "partner"].nunique()),
+        partners_funding=int(funding.loc[funding["usd"] > 0.5, "partner"].nunique()),  # not noise
         energy_mwh=float(energy["mwh"].sum()),
         co2_t=float(energy["co2_t"].sum()),
         energy_cost_usd=float(energy["cost_usd"].sum()),
@@ -351,7 +356,10 @@ def costs(plan: Plan) -> tuple[pd.DataFrame, CostCheck]:
     objective = plan.objective_usd
     diff = total - objective
     relative = abs(diff) / max(abs(objective), 1.0)
-    frame["share"] = frame["npv_usd"] / total if total else np.nan
+    # shares of the cash cost: a risk adjustment (CVaR weight) is not paid by anyone
+    risk = frame["component"] == "risk_adjustment"
+    cash = float(frame.loc[~risk, "npv_usd"].sum())
+    frame["share"] = (frame["npv_usd"] / cash if cash else np.nan).where(~risk)
     return frame, CostCheck(total, objective, diff, relative, relative <= CHECK_TOLERANCE)
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from rich.text import Text
 
 from optimizer import console
-from optimizer.report import tables
-from optimizer.report.fmt import count, money, number, pct
+from optimizer.report import integer, scenarios, tables, uncertainty
+from optimizer.report.fmt import count, gap, money, number, pct
 from optimizer.report.reader import Plan, read_plan
 from optimizer.report.sections import warnings
 
@@ -40,14 +40,29 @@ def summary_lines(plan: Plan, reports: list[Path] | None = None) -> list[Text]:
     ]
 
     def row(label: str, value: str) -> Text:
-        return Text.assemble((f"  {label:<9}", "cyan"), value)
+        return Text.assemble((f"  {label:<10}", "cyan"), value)
 
+    risk = f"; risk-weighted objective {money(head.objective_usd)}" if plan.risk is not None else ""
     lines.append(
         row(
             "cost",
-            f"{money(head.objective_usd)} NPV ({money(head.cost_per_gpu_usd)} per GPU delivered)",
+            f"{money(head.expected_cost_usd)} NPV"
+            + (" expected" if len(plan.scenario_weights) > 1 else "")
+            + f" ({money(head.cost_per_gpu_usd)} per GPU delivered{risk})",
         )
     )
+    if plan.hedged:
+        costs = scenarios.scenario_costs(plan)
+        by_scenario = " · ".join(
+            f"{s} {money(t)}" for s, t in zip(costs["scenario"], costs["total_usd"], strict=True)
+        )
+        value = scenarios.value_measures(plan)
+        measures = (
+            f"; VSS {uncertainty.usd(value.vss_usd)}, EVPI {uncertainty.usd(value.evpi_usd)}"
+            if value.known
+            else ""
+        )
+        lines.append(row("scenarios", f"{by_scenario}{measures}"))
     lines.append(
         row(
             "capacity",
@@ -57,21 +72,36 @@ def summary_lines(plan: Plan, reports: list[Path] | None = None) -> list[Text]:
             f"{'' if head.partners_funding == 1 else 's'}, grants {money(head.grants_usd)}",
         )
     )
+    if plan.integer:
+        opened = integer.sites_opened(plan)
+        sites = ", ".join(f"{r.site} {r.open_year}" for r in opened.itertuples()) or "none"
+        lines.append(
+            row(
+                "integer",
+                f"{number(integer.modules(plan)['modules'].sum())} modules; sites opened: "
+                f"{sites}; gap {gap(head.gap)}",
+            )
+        )
     if head.gpus_unmet > 0.5:
         share = head.gpus_unmet / head.gpus_demanded if head.gpus_demanded else float("nan")
         lines.append(row("unmet", f"{count(head.gpus_unmet)} GPUs ({pct(share, 2)} of demand)"))
     else:
         lines.append(row("unmet", "none: all demand is served"))
     bind = tables.binding_groups(plan).head(3)
+    if plan.integer and len(bind):
+        lines.append(row("limits", f"({integer.DUALS_LABEL})"))
     for i, sentence in enumerate(bind["sentence"]):
-        lines.append(row("limits" if i == 0 else "", f"{i + 1}. {sentence}"))
+        first = i == 0 and not plan.integer
+        lines.append(row("limits" if first else "", f"{i + 1}. {sentence}"))
     files = (
         reports
         if reports is not None
         else [plan.folder / f for f in REPORT_FILES if (plan.folder / f).exists()]
     )
     if files:
-        main, *rest = files
-        extra = f" (also {', '.join(p.name for p in rest)})" if rest else ""
+        svgs = [p for p in files if p.suffix == ".svg"]
+        main, *rest = [p for p in files if p.suffix != ".svg"] or files
+        names = [p.name for p in rest] + ([f"{len(svgs)} charts in charts/"] if svgs else [])
+        extra = f" (also {', '.join(names)})" if names else ""
         lines.append(row("report", f"{main}{extra}"))
     return lines

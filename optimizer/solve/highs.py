@@ -221,7 +221,8 @@ def solve(ctx: ModelContext, compiled: Compiled, options: SolverOptions) -> Solu
         sol.x[name] = x
     row_size = abs(compiled.A) @ np.abs(col_value) if compiled.A.shape[0] else np.zeros(0)
     for name, rows in compiled.row_family.items():
-        d = np.zeros(len(rows))
+        # no duals (e.g. the fixed LP of a MIP failed): NaN, never a made-up 0
+        d = np.zeros(len(rows)) if row_dual is not None else np.full(len(rows), np.nan)
         size = np.zeros(len(rows))
         ok = rows >= 0
         if row_dual is not None:
@@ -240,6 +241,9 @@ def _fixed_lp_duals(h: highspy.Highs, lp: highspy.HighsLp, col_value: np.ndarray
     fixed = np.round(col_value[cols])
     h.changeColsIntegrality(len(cols), cols, np.full(len(cols), highspy.HighsVarType.kContinuous))
     h.changeColsBounds(len(cols), cols, fixed, fixed)
+    # HiGHS counts run time across runs of one instance: after a time-limited MIP the fixed LP
+    # would stop at once without duals
+    h.setOptionValue("time_limit", highspy.kHighsInf)
     h.run()
     s = h.getSolution()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not s.dual_valid:

@@ -1,0 +1,514 @@
+"""What the report says about a hedged plan: "Planning under uncertainty" and its summary.
+
+The shared (first-stage) decisions are shown once, in sections 2, 4 and 5. This subsection shows
+what differs per scenario (GPUs supplied and unmet, cost), the risk setting, the value of
+hedging (VSS) and of perfect information (EVPI), and the regret table. Numbers come from
+optimizer.report.scenarios; every figure is formatted with optimizer.report.fmt.
+"""
+
+from __future__ import annotations
+
+import math
+
+from optimizer.report import charts, scenarios, tables
+from optimizer.report.document import Block, Figure, Heading, Paragraph, para, table
+from optimizer.report.fmt import count, money, number, pct, year
+from optimizer.report.reader import Plan
+
+KEY = "planning-under-uncertainty"
+TITLE = "Planning under uncertainty"
+WHERE = f"section 3, {TITLE}"
+MAX_WIDE_SCENARIOS = 4  # beyond this, supplied and unmet go in two tables
+SHORT_LABELS = {
+    "financing": "Financing",
+    "site_fixed": "Site fixed",
+    "energy_capacity": "Energy capacity",
+    "operations": "Operations",
+    "energy": "Energy",
+    "carbon": "Carbon",
+    "shipping": "Shipping",
+    "unmet_demand": "Unmet penalty",
+}
+PROSE_LABELS = {
+    "financing": "financing",
+    "site_fixed": "fixed site costs",
+    "energy_capacity": "energy capacity charges",
+}
+FIRST_STAGE = ("financing", "site_fixed", "energy_capacity")
+CHECK_TOLERANCE = 1e-6
+
+
+def usd(value: float) -> str:
+    """Money, with solver noise below one dollar shown as $0."""
+    return money(0.0 if abs(value) < 1.0 else value)
+
+
+def weights_text(plan: Plan) -> str:
+    """'low 25%, base 50%, high 25%'."""
+    return ", ".join(f"{s} {pct(p, 0)}" for s, p in plan.scenario_weights.items())
+
+
+def expected_cost(plan: Plan) -> float:
+    """Expected NPV cost: costs.csv without the risk adjustment (the objective when
+    risk-neutral)."""
+    frame = plan["costs"]
+    return float(frame.loc[frame["component"] != "risk_adjustment", "npv_usd"].sum())
+
+
+def risk_sentence(plan: Plan) -> str:
+    """The risk setting in one or two sentences, with the CVaR of this plan's scenario costs."""
+    risk = plan.risk
+    if risk is None:
+        return (
+            "Risk setting: risk-neutral. The plan minimises the expected cost, weighting each "
+            "scenario by its probability (a risk-averse plan, --cvar ALPHA --risk-weight L, "
+            "would also weigh its worst outcomes)."
+        )
+    alpha, weight = risk
+    text = (
+        f"Risk setting: risk-averse. The plan minimises (1 − {weight:g}) × expected cost + "
+        f"{weight:g} × CVaR at {alpha:g}, where the CVaR (conditional value at risk) is the "
+        f"average cost of the worst {pct(1 - alpha, 0)} of outcomes: it gives up some expected "
+        "cost to be protected when demand turns out badly."
+    )
+    costs = scenarios.scenario_costs(plan)
+    if plan.has("scenario_costs") and len(costs):
+        mean = scenarios.expected(costs["total_usd"], costs["probability"])
+        tail = scenarios.cvar(costs["total_usd"], costs["probability"], alpha)
+        worst = tail_scenarios(costs, alpha)
+        objective = (1 - weight) * mean + weight * tail
+        text += (
+            f" For this plan the expected cost is {money(mean)} and the CVaR {money(tail)} "
+            f"(the {' and '.join(worst)} scenario{'s' if len(worst) != 1 else ''})"
+        )
+        if abs(objective - plan.objective_usd) <= CHECK_TOLERANCE * max(plan.objective_usd, 1.0):
+            text += (
+                f", so the objective is (1 − {weight:g}) × {money(mean)} + {weight:g} × "
+                f"{money(tail)} = {money(objective)}."
+            )
+        else:
+            text += "."
+    return text
+
+
+def tail_scenarios(costs, alpha: float) -> list[str]:
+    """The most expensive scenarios that make up the worst (1 - alpha) of outcomes."""
+    ranked = costs.sort_values("total_usd", ascending=False, kind="stable")
+    out, mass = [], 0.0
+    for s, p in zip(ranked["scenario"], ranked["probability"], strict=True):
+        if mass >= 1 - alpha - 1e-12:
+            break
+        if p > 0:
+            out.append(str(s))
+        mass += float(p)
+    return out
+
+
+def value_sentences(plan: Plan) -> list[str]:
+    """VSS and EVPI in plain words with their numbers; empty when the solve did not write them."""
+    v = scenarios.value_measures(plan)
+    if not v.known:
+        return []
+    out: list[str] = []
+    if plan.risk is not None and math.isfinite(v.rp_usd):
+        mean = expected_cost(plan)
+        extra = mean - v.rp_usd
+        out.append(
+            "EVPI and VSS are measured, as Birge and Louveaux define them, on the risk-neutral "
+            f"hedged plan (expected cost {money(v.rp_usd)}). This risk-averse plan's expected "
+            + (
+                f"cost is {money(mean)}, {usd(extra)} more: the price of its protection against "
+                "the worst outcomes. "
+                if extra >= 1.0
+                else f"cost is the same ({money(mean)}). "
+            )
+        )
+    eev = f"; the mean-demand plan's decisions cost {money(v.eev_usd)} in expectation" + (
+        f", the hedged plan {money(v.rp_usd)}" if math.isfinite(v.rp_usd) else ""
+    )
+    if v.vss_usd >= 1.0:
+        out.append(
+            f"Hedging saves {usd(v.vss_usd)} against planning for average demand (VSS, the value "
+            f"of the stochastic solution{eev if math.isfinite(v.eev_usd) else ''}). "
+        )
+    else:
+        out.append(
+            "Hedging saves nothing here against planning for average demand (VSS $0): the plan "
+            "for average demand would do as well. "
+        )
+    ws = (
+        f": with perfect foresight each scenario would get its own plan, at "
+        f"{money(v.ws_usd)} in expectation"
+        if math.isfinite(v.ws_usd)
+        else ""
+    )
+    out.append(
+        f"Knowing the future would save a further {usd(v.evpi_usd)} (EVPI, the expected value of "
+        f"perfect information{ws}): that is the most it is worth paying for a better forecast."
+    )
+    return out
+
+
+def short_value_sentence(plan: Plan) -> str:
+    v = scenarios.value_measures(plan)
+    if not v.known:
+        return ""
+    return (
+        f"Hedging saves {usd(v.vss_usd)} against planning for average demand (VSS); knowing the "
+        f"future would save a further {usd(v.evpi_usd)} (EVPI). "
+    )
+
+
+def regret_sentence(plan: Plan, reg: scenarios.Regret) -> str:
+    """Which plan has the least worst-case regret, and which the most."""
+    s = reg.summary
+    least = reg.least
+    first = s.loc[least[0]]
+    names = _names(least)
+    verb = "tie for" if len(least) > 1 else "has"
+    text = (
+        f"{names[0].upper()}{names[1:]} {verb} the least worst-case regret of the {len(s)} plans "
+        f"compared: {usd(first['worst_regret'])}"
+        + (f" (in the {first['worst_in']} scenario)" if first["worst_regret"] >= 1.0 else "")
+        + ". "
+    )
+    worst = s.sort_values(["worst_regret"], ascending=False).index[0]
+    if worst not in least:
+        text += (
+            f"The {worst} has the most: {usd(s.loc[worst, 'worst_regret'])} if the "
+            f"{s.loc[worst, 'worst_in']} scenario happens. "
+        )
+    if scenarios.HEDGED_PLAN in s.index and scenarios.HEDGED_PLAN not in least:
+        h = s.loc[scenarios.HEDGED_PLAN]
+        text += (
+            f"The hedged plan's worst case is {usd(h['worst_regret'])} (in {h['worst_in']}): it "
+            "minimises the "
+            + ("risk-weighted cost" if plan.risk is not None else "expected cost")
+            + ", not the worst-case regret. "
+        )
+    return text
+
+
+def _names(plans: list[str]) -> str:
+    named = [f"the {p}" for p in plans]
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+
+
+def summary_paragraph(plan: Plan) -> Paragraph:
+    """The executive summary's paragraph on uncertainty."""
+    costs = scenarios.scenario_costs(plan)
+    runs = [
+        f"This is a hedged plan: its builds, energy contracts and funding are chosen once for "
+        f"{len(plan.scenario_weights)} demand scenarios ({weights_text(plan)}), and only "
+        "production, energy use and unmet demand adapt to the scenario that happens. "
+    ]
+    if plan.risk is not None:
+        alpha, weight = plan.risk
+        runs.append(
+            f"It is risk-averse: the worst {pct(1 - alpha, 0)} of outcomes (CVaR) get a weight "
+            f"of {weight:g} in its objective. "
+        )
+    if plan.has("scenario_costs") and len(costs):
+        runs.append(
+            "Depending on demand it costs "
+            + _or(
+                f"{money(t)} ({s})"
+                for s, t in zip(costs["scenario"], costs["total_usd"], strict=True)
+            )
+            + ". "
+        )
+    runs.append(short_value_sentence(plan))
+    reg = scenarios.regret(plan)
+    if reg is not None:
+        runs.append(regret_sentence(plan, reg).split(". ")[0] + ". ")
+    runs.append(f"Details: {WHERE}.")
+    return para(*runs)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _or(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def key_figure_rows(plan: Plan) -> list[tuple[str, str]]:
+    rows = []
+    costs = scenarios.scenario_costs(plan)
+    if plan.has("scenario_costs") and len(costs):
+        rows.append(
+            (
+                "Cost by scenario (NPV)",
+                "; ".join(
+                    f"{s} {money(t)}"
+                    for s, t in zip(costs["scenario"], costs["total_usd"], strict=True)
+                ),
+            )
+        )
+    v = scenarios.value_measures(plan)
+    if v.known:
+        rows.append(("Value of hedging (VSS)", usd(v.vss_usd)))
+        rows.append(("Value of perfect information (EVPI)", usd(v.evpi_usd)))
+    return rows
+
+
+def unmet_by_scenario_text(plan: Plan) -> str:
+    """'By scenario: low 0, base 0, high 121 million GPUs.' for the unmet-demand warning."""
+    unmet = plan["unmet"].groupby("scenario")["gpus"].sum()
+    parts = [f"{s} {count(unmet.get(s, 0.0))}" for s in plan.scenario_weights]
+    return f"By scenario: {', '.join(parts)} GPUs unmet."
+
+
+# ---------------------------------------------------------------------------------------------
+# the subsection
+
+
+def blocks(plan: Plan) -> list[Block]:
+    """The "Planning under uncertainty" subsection of section 3."""
+    out: list[Block] = [Heading(TITLE, KEY)]
+    n = len(plan.scenario_weights)
+    out.append(
+        para(
+            f"Demand is uncertain, so this plan was solved for {n} demand scenarios at once "
+            f"({weights_text(plan)}). The decisions that must be taken before demand is known "
+            "are shared by all scenarios and shown once in this report: builds (section 2), "
+            "energy contracts (section 4) and funding (section 5). Production, energy use and "
+            "unmet demand adapt to each scenario; they are shown below scenario by scenario "
+            "(elsewhere the report shows their expected values, weighted by probability).",
+        )
+    )
+    out.append(para(risk_sentence(plan)))
+    out += _outcomes(plan)
+    out += _costs(plan)
+    values = value_sentences(plan)
+    if values:
+        out.append(Heading("Value of hedging and of perfect information"))
+        out.append(para(*values))
+    out += _regret(plan)
+    return out
+
+
+def _outcomes(plan: Plan) -> list[Block]:
+    scen = tables.by_scenario(plan)
+    out: list[Block] = [
+        table(
+            "demand-by-scenario",
+            "GPUs demanded and served by scenario, whole horizon",
+            ("Scenario", "Probability", "Demanded", "Served", "Unmet", "Served share"),
+            [
+                (
+                    r.scenario,
+                    pct(r.probability),
+                    number(r.demanded),
+                    number(r.served),
+                    number(r.unmet),
+                    pct(r.served / r.demanded if r.demanded else 1.0),
+                )
+                for r in scen.itertuples()
+            ],
+            "lrrrrr",
+        )
+    ]
+    by_year = scenarios.outcomes_by_year(plan)
+    names = scenarios.scenario_order(plan)
+    if by_year.empty:
+        return out
+    out.append(
+        Figure(
+            charts.scenario_outcomes(by_year, names),
+            "Dashed: demand; solid: GPUs supplied; the shaded gap between them is unmet demand.",
+        )
+    )
+    wide = by_year.pivot_table(index="year", columns="scenario", values=["served", "unmet"])
+    years = list(wide.index)
+    if len(names) <= MAX_WIDE_SCENARIOS:
+        cols = [(m, s) for s in names for m in ("served", "unmet")]
+        out.append(
+            table(
+                "scenario-outcomes",
+                "GPUs supplied and unmet per year, by scenario",
+                ("Year", *[f"{s} {'supplied' if m == 'served' else 'unmet'}" for m, s in cols]),
+                [(year(y), *[number(wide.loc[y, c]) for c in cols]) for y in years],
+                "l" + "r" * len(cols),
+                total=("Total", *[number(wide[c].sum()) for c in cols]),
+            )
+        )
+        return out
+    for measure, caption in (("served", "GPUs supplied"), ("unmet", "Unmet GPUs")):
+        out.append(
+            table(
+                f"scenario-{measure}",
+                f"{caption} per year, by scenario",
+                ("Year", *names),
+                [(year(y), *[number(wide.loc[y, (measure, s)]) for s in names]) for y in years],
+                "l" + "r" * len(names),
+                total=("Total", *[number(wide[(measure, s)].sum()) for s in names]),
+            )
+        )
+    return out
+
+
+def _costs(plan: Plan) -> list[Block]:
+    if not plan.has("scenario_costs"):
+        return []
+    costs = scenarios.scenario_costs(plan)
+    components = [
+        c for c in scenarios.cost_components(costs) if (costs[f"{c}_usd"].abs() >= 0.5).any()
+    ]
+    left_out = [c for c in scenarios.cost_components(costs) if c not in components]
+    mean = scenarios.expected(costs["total_usd"], costs["probability"])
+    target = expected_cost(plan)
+    ok = abs(mean - target) <= CHECK_TOLERANCE * max(abs(target), 1.0)
+    lo, hi = costs.loc[costs["total_usd"].idxmin()], costs.loc[costs["total_usd"].idxmax()]
+    second = [c for c in components if c not in FIRST_STAGE]
+    runs = [
+        f"The plan costs {money(lo['total_usd'])} if demand turns out {lo['scenario']} and "
+        f"{money(hi['total_usd'])} if {hi['scenario']}. "
+    ]
+    if second:
+        driver = max(second, key=lambda c: abs(hi[f"{c}_usd"] - lo[f"{c}_usd"]))
+        runs.append(
+            f"Most of the difference is the {tables.COST_LABELS.get(driver, driver).lower()} "
+            f"({money(lo[f'{driver}_usd'])} in {lo['scenario']} against "
+            f"{money(hi[f'{driver}_usd'])} in {hi['scenario']}). "
+        )
+    shared = [PROSE_LABELS.get(c, c) for c in components if c in FIRST_STAGE]
+    if shared:
+        runs.append(
+            f"{_and(shared).capitalize()} follow from the shared decisions and are the same in "
+            "every scenario. "
+        )
+    runs.append(
+        f"Weighted by probability the scenario costs add up to {money(mean)}, "
+        + (
+            "the plan's expected cost in section 6."
+            if ok
+            else f"which DIFFERS from the expected cost in costs.csv ({money(target)})."
+        )
+    )
+    return [
+        Heading("Cost by scenario"),
+        para(*runs),
+        table(
+            "scenario-costs",
+            "Cost by scenario and component (NPV)",
+            ("Scenario", "Probability", *[SHORT_LABELS.get(c, c) for c in components], "Total"),
+            [
+                (
+                    r["scenario"],
+                    pct(r["probability"]),
+                    *[money(r[f"{c}_usd"]) for c in components],
+                    money(r["total_usd"]),
+                )
+                for _, r in costs.iterrows()
+            ],
+            "lr" + "r" * (len(components) + 1),
+            total=(
+                "Expected",
+                pct(costs["probability"].sum()),
+                *[
+                    money(scenarios.expected(costs[f"{c}_usd"], costs["probability"]))
+                    for c in components
+                ],
+                money(mean),
+            ),
+            note="From scenario_costs.csv. Each scenario's cost includes the shared first-stage "
+            "decisions."
+            + (
+                f" Left out, zero in every scenario: "
+                f"{', '.join(SHORT_LABELS.get(c, c).lower() for c in left_out)}."
+                if left_out
+                else ""
+            ),
+        ),
+    ]
+
+
+def plan_label(name: str) -> str:
+    """Plan names as in regret.csv; the hedged plan is the one this report is about."""
+    return f"{name} (this plan)" if name == scenarios.HEDGED_PLAN else name
+
+
+def _regret(plan: Plan) -> list[Block]:
+    reg = scenarios.regret(plan)
+    if reg is None:
+        return []
+    names = list(reg.cost.columns)
+    s = reg.summary
+    v = scenarios.value_measures(plan)
+    hedged_is = (
+        " The hedged plan is this plan (risk-averse); EVPI and VSS above use the risk-neutral one."
+        if plan.risk is not None
+        else ""
+    )
+    lead = para(
+        "Regret is how much more a plan costs in a scenario than the best plan for that scenario "
+        "(the plan one would make knowing that scenario will happen). Below, each scenario's own "
+        "plan, the plan for average demand and the hedged plan are each held to their "
+        "first-stage decisions and re-optimised in every scenario. ",
+        regret_sentence(plan, reg),
+    )
+    cost_note = (
+        "Rows: plans, each with its builds, contracts and funding fixed; columns: the scenario "
+        "that happens. Expected: weighted by the scenario probabilities."
+    )
+    if v.known and math.isfinite(v.ws_usd):
+        neutral = " (risk-neutral)" if plan.risk is not None else ""
+        cost_note += (
+            " The best possible expected cost is the perfect-foresight cost; in expected cost, "
+            f"EVPI = hedged plan{neutral} − best possible and VSS = mean-demand plan − hedged "
+            f"plan{neutral}."
+        )
+    cost_note += hedged_is
+    best_expected = float((reg.best * reg.probability).sum())
+    return [
+        Heading("Regret: each plan in every scenario"),
+        lead,
+        table(
+            "regret-costs",
+            "Cost of each plan in each scenario (NPV)",
+            ("Plan", *names, "Expected"),
+            [
+                (
+                    plan_label(p),
+                    *[money(reg.cost.loc[p, w]) for w in names],
+                    money(s.loc[p, "expected_cost"]),
+                )
+                for p in reg.plans
+            ],
+            "l" + "r" * (len(names) + 1),
+            total=("Best possible", *[money(reg.best[w]) for w in names], money(best_expected)),
+            note=cost_note,
+        ),
+        table(
+            "regret",
+            "Regret of each plan in each scenario (NPV)",
+            ("Plan", *names, "Expected regret", "Worst case", "Rank"),
+            [
+                (
+                    plan_label(p),
+                    *[usd(reg.regret.loc[p, w]) for w in names],
+                    usd(s.loc[p, "expected_regret"]),
+                    usd(s.loc[p, "worst_regret"]),
+                    str(int(s.loc[p, "rank"])),
+                )
+                for p in reg.plans
+            ],
+            "l" + "r" * (len(names) + 3),
+            note="Regret = the plan's cost minus the best possible cost in that scenario. Rank 1: "
+            "the least worst-case regret (from regret.csv)."
+            + (
+                " The hedged plan's expected regret is its EVPI."
+                if plan.risk is None and scenarios.HEDGED_PLAN in s.index and v.known
+                else ""
+            ),
+        ),
+        Figure(
+            charts.regret_bars(s.rename(index=plan_label), [plan_label(p) for p in reg.least]),
+            "Worst-case regret (the scenario where the plan does worst against the best plan) "
+            "and expected regret of each plan; in bold, the plan with the least worst-case "
+            "regret.",
+        ),
+    ]
