@@ -42,8 +42,6 @@ def financing_rows(ctx) -> pd.DataFrame:
     return fund
 
 
-
-
 def recompute_by_scenario(ctx) -> pd.DataFrame:
     """Cost of each scenario by component in NPV USD (not weighted by probability), from the
     tables and the inputs only. First-stage components are the same in every scenario."""
