@@ -12,18 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from optimizer.contract import COST_COMPONENTS
 from optimizer.report.reader import Plan
 
-COST_ORDER = [
-    "financing",
-    "site_fixed",
-    "energy_capacity",
-    "operations",
-    "energy",
-    "carbon",
-    "shipping",
-    "unmet_demand",
-]
+COST_ORDER = list(COST_COMPONENTS)
 COST_LABELS = {
     "financing": "Financing (repaying partners)",
     "site_fixed": "Fixed site costs",
