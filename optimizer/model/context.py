@@ -59,6 +59,9 @@ class VarBlock:
     unit: float  # domain units per model unit
     component: pyo.Var
     objects: np.ndarray  # VarData objects in index order (object array)
+    # the upper bound only tightens the MIP (a valid inequality, not a limit of the data): it is
+    # dropped in the LP that prices an integer plan, so it cannot shift the duals
+    tightening_ub: bool = False
 
 
 @dataclass

