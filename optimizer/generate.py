@@ -236,7 +236,7 @@ def _demand(
 ) -> pd.DataFrame:
     """GPU demand per scenario, product, market and year, growing from about today's output.
 
-    Per node, base-case wafer demand starts at 90% of the existing output and grows
+    Per node, base-case wafer demand starts at 75% of the existing output and grows
     geometrically to 60% of the output of every site fully built (most of it by 2040);
     it is split over the node's products and over markets by random shares.
     """
@@ -248,7 +248,7 @@ def _demand(
     market_share = rng.dirichlet(np.full(len(markets), 2.0), len(products))
     for k, prod in products.iterrows():
         node_sites = sites["node"] == prod["node"]
-        start = 0.9 * float(output[node_sites].sum())
+        start = 0.75 * float(output[node_sites].sum())
         end = 0.6 * float(full[node_sites].sum())
         per_product = 1.0 / int((products["node"] == prod["node"]).sum())
         rate = (end / start) ** (1.0 / growth_years[-1]) - 1.0
