@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pyomo.common.gc_manager import PauseGC
 
 from optimizer.model import COST_COMPONENTS, MODULES
 from optimizer.model import risk as risk_module
@@ -14,6 +15,13 @@ BINDING_TOL = 1e-9  # model money units per model unit (1e-3 USD per unit)
 
 
 def extract_plan(ctx: ModelContext, sol: Solution) -> dict[str, pd.DataFrame]:
+    # a full garbage collection would walk every Pyomo object still alive (measured: L 4.1 s ->
+    # 0.8 s CPU with the collector paused)
+    with PauseGC():
+        return _extract_plan(ctx, sol)
+
+
+def _extract_plan(ctx: ModelContext, sol: Solution) -> dict[str, pd.DataFrame]:
     tables: dict[str, pd.DataFrame] = {}
     for module in MODULES:
         extract = getattr(module, "extract", None)
