@@ -3,7 +3,12 @@ and never destroys the previous one.
 
 Files go to a temporary sibling folder first; only when everything is written is the old folder
 moved aside (kept as `.<name>.previous`, one generation) and the new one renamed into place.
-Used by plans, reports of comparisons and sweeps (no heavy imports here: no Pyomo).
+Used by plans, comparisons and generated cases (no heavy imports here: no Pyomo).
+
+The temporary folder is `.<name>.tmp-<pid>-xxxx`: a run killed with SIGKILL leaves it behind and
+the next run writing the same folder removes it (optimizer.outputs.remove_stale_temp). SIGINT and
+SIGTERM are held back during the two renames (optimizer.interrupt), so an interruption never falls
+between them.
 """
 
 from __future__ import annotations
@@ -11,32 +16,57 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+from optimizer import interrupt, outputs
 
-def replace_folder(out_dir: Path, fill: Callable[[Path], None]) -> Path | None:
+# Tests only: seconds to sleep after the temporary folder is filled, so a test can interrupt a
+# real run at a known point (tests/test_output_safety.py). Unset in normal use.
+PAUSE_ENV = "FABPLAN_TEST_PAUSE_BEFORE_RENAME_S"
+
+
+def replace_folder(
+    out_dir: Path, fill: Callable[[Path], None], keep_previous: bool = True
+) -> Path | None:
     """Let `fill(tmp)` write a temporary sibling folder, then put it in place of `out_dir` in
-    one rename; return where the old folder went (None if there was none). On any error the
-    temporary folder is removed and `out_dir` is untouched."""
+    one rename; return where the old folder went (None if there was none, or it was not kept).
+    On any error or interruption the temporary folder is removed and `out_dir` is untouched."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    prefix = f".{out_dir.name}.tmp-{os.getpid()}-"
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=out_dir.parent))
     try:
         fill(tmp)
         os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; an output folder is readable like any other
         fsync_dir(tmp)
+        _pause_for_tests()
         previous = None
         if out_dir.exists():
-            previous = out_dir.parent / f".{out_dir.name}.previous"
+            # not kept: named like a temp folder, so a run killed before removing it is cleaned up
+            kept = ".previous" if keep_previous else f".tmp-{os.getpid()}-old"
+            previous = out_dir.parent / f".{out_dir.name}{kept}"
             if previous.exists():
                 shutil.rmtree(previous)
-            os.replace(out_dir, previous)
-        os.replace(tmp, out_dir)
-        return previous
+        with interrupt.deferred():  # never between the two renames
+            if previous is not None:
+                os.replace(out_dir, previous)
+            os.replace(tmp, out_dir)
+            outputs.mark_written(out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if previous is not None and not keep_previous:
+        shutil.rmtree(previous, ignore_errors=True)
+        return None
+    return previous
+
+
+def _pause_for_tests() -> None:
+    seconds = os.environ.get(PAUSE_ENV)
+    if seconds:
+        time.sleep(float(seconds))
 
 
 def write_text(path: Path, text: str) -> None:

@@ -72,8 +72,10 @@ def _global(
 def _print_problems(error: InputError) -> None:
     for w in error.warnings:
         console.warn(str(w))
-    for p in error.problems:
-        console.err.print(str(p), markup=False)
+    from optimizer.inputs.checks import shown_problems  # at most 20 per column unless -v
+
+    for line in shown_problems(error.problems, every=console.verbosity() >= 2):
+        console.err.print(line, markup=False)
     console.error(str(error))
 
 
@@ -109,9 +111,13 @@ def init(
 ) -> None:
     """Copy the default dataset into NEW_DIR to start a new case."""
     from optimizer.inputs import default_data_dir
+    from optimizer.outputs import check_writable
 
+    if new_dir.exists() and not new_dir.is_dir():
+        raise _usage(f"{new_dir} is a file, not a folder; choose a new folder")
     if new_dir.exists() and any(new_dir.iterdir()):
         raise _usage(f"{new_dir} exists and is not empty; choose a new folder")
+    check_writable(new_dir, "NEW_DIR")
     src = default_data_dir()
     new_dir.mkdir(parents=True, exist_ok=True)
     for f in sorted(src.iterdir()):
@@ -134,7 +140,11 @@ def solve(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Plan folder to write (default: reports/<scenario>/)."),
+        typer.Option(
+            "--out",
+            help="Plan folder to write (default: reports/<scenario>/ for the repository's data/, "
+            "reports/<case folder name>-<scenario>/ for any other case).",
+        ),
     ] = None,
     set_: Annotated[
         list[str] | None,
@@ -171,9 +181,13 @@ def solve(
     ] = None,
     mip_gap: Annotated[
         float | None,
-        typer.Option(help="Relative MIP gap at which to stop (integer mode; default 1e-4)."),
+        typer.Option(
+            help="Relative MIP gap in [0, 1) at which to stop (integer mode; default 1e-4)."
+        ),
     ] = None,
-    threads: Annotated[int | None, typer.Option(help="Threads HiGHS may use.")] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="Threads HiGHS may use (1 to 4 per CPU).")
+    ] = None,
     solver_log: Annotated[
         Path | None, typer.Option(help="Write the HiGHS log to this file.")
     ] = None,
@@ -190,23 +204,21 @@ def solve(
     ] = "html,md,xlsx",
 ) -> None:
     """Solve a case and write the plan (tables, summary.json and report) atomically."""
+    from optimizer import options
     from optimizer.inputs import parse_overrides
     from optimizer.pipeline import SolveRequest, run_solve
 
-    if time_limit is not None and time_limit <= 0:
-        raise _usage("--time-limit must be positive")
-    if mip_gap is not None and mip_gap < 0:
-        raise _usage("--mip-gap must be >= 0")
-    if threads is not None and threads < 1:
-        raise _usage("--threads must be >= 1")
-    if cvar is not None and not 0.0 < cvar < 1.0:
-        raise _usage("--cvar ALPHA must be in (0, 1), e.g. 0.9")
+    options.time_limit(time_limit)
+    options.mip_gap(mip_gap)
+    options.parallel("--threads", threads)
+    options.cvar_alpha(cvar)
     if risk_weight is not None and cvar is None:
         raise _usage("--risk-weight needs --cvar ALPHA (the risk measure it weights)")
     if risk_weight is None:
         risk_weight = 0.5 if cvar is not None else 0.0
-    if not 0.0 <= risk_weight <= 1.0:
-        raise _usage("--risk-weight must be in [0, 1]")
+    options.risk_weight(risk_weight)
+    options.output_file("--solver-log", solver_log)
+    options.output_file("--write-model", write_model, options.MODEL_SUFFIXES)
     if mip_gap is not None and not integer:
         raise _usage("--mip-gap applies to integer plans; add --integer")
     if integer and mip_gap is None:
@@ -265,9 +277,13 @@ def report_cmd(
     ] = "html,md,xlsx",
 ) -> None:
     """Write report.html, report.md and plan.xlsx into a plan folder from its tables only."""
+    from optimizer.outputs import check_plan_folder, lock_output
     from optimizer.report import write_reports
 
-    paths = write_reports(plan_dir, list(_formats(format_)))
+    formats = list(_formats(format_))
+    check_plan_folder(plan_dir)  # reports go only into plan folders fabplan wrote
+    with lock_output(plan_dir, "PLAN_DIR"):  # not while a solve replaces the folder
+        paths = write_reports(plan_dir, formats)
     if console.verbosity() >= 1:
         from optimizer.report import print_summary
 
@@ -287,6 +303,8 @@ def generate(
 
     if size.upper() not in SIZES:
         raise _usage(f"--size {size}: expected one of {', '.join(SIZES)}")
+    if seed < 0:
+        raise _usage(f"--seed {seed}: expected a whole number >= 0")
     generate_case(size.upper(), out_dir, seed=seed)
     console.info(f"wrote a size-{size.upper()} synthetic case to {out_dir}")
 
@@ -333,7 +351,9 @@ def sweep(
     ] = Path("reports/sweep"),
     workers: Annotated[
         int | None,
-        typer.Option(help="Local worker processes (default: min(2, number of CPUs))."),
+        typer.Option(
+            help="Local worker processes, 1 to 4 per CPU (default: min(2, number of CPUs))."
+        ),
     ] = None,
     scheduler: Annotated[
         str | None,
@@ -364,10 +384,11 @@ def sweep(
     ] = None,
 ) -> None:
     """Solve many what-if cases in parallel; write sweep.csv and a sensitivity report."""
+    from optimizer import options
     from optimizer.sweep import run_sweep_command
 
-    if time_limit is not None and time_limit <= 0:
-        raise _usage("--time-limit must be positive")
+    options.time_limit(time_limit)
+    options.parallel("--workers", workers)
     code = run_sweep_command(
         data_dir,
         vary or [],
@@ -422,24 +443,38 @@ def main(argv: list[str] | None = None) -> None:
     Usage errors are reported by click (exit 2); FabplanError carries its own exit code;
     anything unexpected is an internal error (exit 1) shown without a traceback unless --debug.
     """
+    from optimizer.interrupt import Interrupted, handle_signals
+
     args = _hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
-    try:
-        app(args=args, prog_name="fabplan")
-    except FabplanError as e:
-        if _state["debug"]:
-            traceback.print_exc()
-        if isinstance(e, InputError):
-            _print_problems(e)
-        else:
-            console.error(str(e))
-            for line in getattr(e, "details", []):
-                console.err.print(f"  {line}", markup=False)
-        sys.exit(e.exit_code)
-    except KeyboardInterrupt:
-        console.error("interrupted; nothing was written")
-        sys.exit(130)
-    except Exception as e:
-        if _state["debug"]:
-            traceback.print_exc()
-        console.error(f"internal error: {type(e).__name__}: {e} (run with --debug for details)")
-        sys.exit(1)
+    with handle_signals():  # SIGINT/SIGTERM raise Interrupted: temp folders are cleaned up
+        try:
+            app(args=args, prog_name="fabplan")
+        except Interrupted as e:
+            _interrupted(e.exit_code)
+        except FabplanError as e:
+            if _state["debug"]:
+                traceback.print_exc()
+            if isinstance(e, InputError):
+                _print_problems(e)
+            else:
+                console.error(str(e))
+                for line in getattr(e, "details", []):
+                    console.err.print(f"  {line}", markup=False)
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            _interrupted(130)
+        except Exception as e:
+            if _state["debug"]:
+                traceback.print_exc()
+            console.error(f"internal error: {type(e).__name__}: {e} (run with --debug for details)")
+            sys.exit(1)
+
+
+def _interrupted(code: int) -> None:
+    """Say what an interruption left behind (optimizer.outputs) and exit 130 or 143."""
+    from optimizer.outputs import interrupted_message
+
+    if _state["debug"]:
+        traceback.print_exc()
+    console.error(interrupted_message())
+    sys.exit(code)

@@ -1,6 +1,8 @@
 """Terminal output: one place that knows about --quiet/--verbose and where text goes.
 
-Progress and results go to stdout through rich; problems and errors go to stderr.
+Progress and results go to stdout through rich; problems and errors go to stderr. Messages are
+plain text, never rich markup: they carry user-supplied ids, names and paths (`[/red]x` is a
+valid site id), so every helper prints them as `Text`, which rich never parses for markup.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.text import Text
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -29,22 +32,23 @@ def verbosity() -> int:
 def info(message: str) -> None:
     """Normal progress line (hidden by -q)."""
     if _verbosity >= 1:
-        out.print(message)
+        out.print(Text(str(message)))
 
 
 def detail(message: str) -> None:
     """Extra detail (only with -v)."""
     if _verbosity >= 2:
-        out.print(f"[dim]{message}[/dim]")
+        out.print(Text(str(message), style="dim"))
 
 
 def warn(message: str) -> None:
     """Warnings go to stderr and are shown even with -q."""
-    err.print(f"[yellow]warning:[/yellow] {message}")
+    err.print(Text.assemble(("warning:", "yellow"), " ", str(message)))
 
 
 def error(message: str) -> None:
-    err.print(f"[bold red]error:[/bold red] {message}")
+    """Errors go to stderr, shown even with -q."""
+    err.print(Text.assemble(("error:", "bold red"), " ", str(message)))
 
 
 @contextmanager
@@ -54,7 +58,7 @@ def step(
     """Time a pipeline step, print `name ... 1.23 s`, and record it in `timings[key]`."""
     start = time.perf_counter()
     if _verbosity >= 1:
-        with out.status(f"{name} ...", spinner="dots") if out.is_terminal else _null():
+        with out.status(Text(f"{name} ..."), spinner="dots") if out.is_terminal else _null():
             yield
     else:
         yield

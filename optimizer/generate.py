@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from optimizer.atomic import replace_folder
+
 SIZES = ("S", "M", "L")
 FIRST_YEAR = 2025
 
@@ -96,13 +98,24 @@ MISSING_LANE_SHARE = 0.03  # share of region -> market lanes left out (e.g. expo
 
 
 def generate_case(size: str, out_dir: Path, seed: int = 0) -> Path:
-    """Write a synthetic data folder of `size` (S, M or L) into `out_dir`; return `out_dir`."""
+    """Write a synthetic data folder of `size` (S, M or L) into `out_dir`; return `out_dir`.
+
+    `out_dir` must be new, empty or a case generated before (its README.md says so): a user's
+    own case is never overwritten (UsageError). The folder is replaced as a whole (atomically)."""
+    from optimizer.outputs import CASE, claim_output
+
     if size not in SHAPES:
         raise ValueError(f"size {size!r}: expected one of {', '.join(SIZES)}")
+    out_dir = Path(out_dir)
+    with claim_output(out_dir, CASE, option="OUT_DIR"):
+        replace_folder(out_dir, lambda tmp: _write_case(size, tmp, seed), keep_previous=False)
+    return out_dir
+
+
+def _write_case(size: str, out_dir: Path, seed: int) -> None:
+    """Every file of the case into `out_dir` (a fresh temporary folder)."""
     shape = SHAPES[size]
     rng = np.random.default_rng(seed)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
 
     years = np.arange(FIRST_YEAR, shape.last_year + 1)
     regions = pd.DataFrame(
@@ -164,7 +177,6 @@ def generate_case(size: str, out_dir: Path, seed: int = 0) -> Path:
         f"{len(products)} products, {FIRST_YEAR}-{shape.last_year}. The numbers are "
         "synthetic (realistic per row, not a forecast); see optimizer/generate.py.\n"
     )
-    return out_dir
 
 
 def _sites(rng: np.random.Generator, shape: Shape, regions: pd.DataFrame) -> pd.DataFrame:

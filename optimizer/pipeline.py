@@ -6,8 +6,10 @@ One function per stage boundary keeps the CLI thin and lets benchmarks time each
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -167,8 +169,24 @@ def build_and_solve(case, scenarios, m_opts, s_opts, out_dir, timings=None, writ
 
 
 def run_solve(req: SolveRequest) -> SolveResult:
-    """Solve one case and write its plan atomically; raise NoPlanError if there is no plan."""
+    """Solve one case and write its plan atomically; raise NoPlanError if there is no plan.
+
+    The plan folder is checked before anything is loaded (optimizer.outputs: only a new, empty
+    or previous plan folder, never the data folder) and locked from before the solve until the
+    plan is in place."""
+    from optimizer.options import check_request
+    from optimizer.outputs import PLAN, check_output
+
+    check_request(req)  # numbers and files of the options, before anything is loaded
+    if req.out_dir is not None:
+        check_output(req.out_dir, PLAN, [("data folder", Path(req.data_dir))])
+    with ExitStack() as claims:
+        return _run_solve(req, claims)
+
+
+def _run_solve(req: SolveRequest, claims: ExitStack) -> SolveResult:
     from optimizer.inputs import load_case
+    from optimizer.outputs import PLAN, claim_output
     from optimizer.plan import extract_plan, write_plan
 
     timings: dict[str, float] = {}
@@ -178,13 +196,16 @@ def run_solve(req: SolveRequest) -> SolveResult:
     for w in case.warnings:
         console.warn(str(w))
     label, scenarios = pick_scenarios(case, req)
-    out_dir = req.out_dir or Path("reports") / label
+    out_dir = req.out_dir or default_out_dir(req.data_dir, label)
+    claims.enter_context(claim_output(out_dir, PLAN, [("data folder", Path(req.data_dir))]))
     screen_inputs(case, scenarios, out_dir)
     s_opts = solver_options(req)
     m_opts = model_options(req)
     ctx, compiled, sol = build_and_solve(
         case, scenarios, m_opts, s_opts, out_dir, timings, req.write_model
     )
+    if req.solver_log is not None and not Path(req.solver_log).is_file():
+        console.warn(f"--solver-log {req.solver_log}: HiGHS could not write the log")
     objective_usd = sol.objective * ctx.scale.usd
     if risk.needs_second_pass(m_opts):
         # pure CVaR: hold CVaR at its optimum and make the expected cost least (lexicographic)
@@ -216,7 +237,8 @@ def run_solve(req: SolveRequest) -> SolveResult:
         "fabplan_version": __version__,
         "python": platform.python_version(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data_dir": str(Path(req.data_dir).resolve()),
+        "case": case_name(req.data_dir),
+        "data_dir": recorded_data_dir(req.data_dir, out_dir),
         "inputs": {name: sha256(path) for name, path in sorted(case.files.items())},
         "parameters": _params(case),
         "overrides": dict(case.overrides),
@@ -306,7 +328,9 @@ def diagnose_infeasible(case, scenarios: dict[str, float], out_dir: Path, error:
 
 def _save_diagnosis(out_dir: Path, error: NoPlanError) -> None:
     """Keep the diagnosis beside (not inside) the plan folder: the previous plan stays intact."""
-    path = Path(out_dir).parent / f"{Path(out_dir).name}.diagnosis.txt"
+    from optimizer.plan.write import diagnosis_path
+
+    path = diagnosis_path(out_dir)  # removed again by the next successful write_plan
     path.parent.mkdir(parents=True, exist_ok=True)
     text = "\n".join([str(error), *[f"  {line}" for line in error.details]]) + "\n"
     tmp = path.with_suffix(".tmp")
@@ -318,12 +342,49 @@ def _save_diagnosis(out_dir: Path, error: NoPlanError) -> None:
 def _rewrite_timings(out_dir: Path, timings: dict[str, float]) -> None:
     import json
 
+    from optimizer.plan.write import json_text
+
     path = out_dir / "summary.json"
     summary = json.loads(path.read_text())
     summary["timings"] = timings
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    tmp.write_text(json_text(summary))
     tmp.replace(path)
+
+
+def case_name(data_dir: Path) -> str:
+    """The case a plan is of: its data folder's name (`data` for the default dataset)."""
+    return Path(data_dir).resolve().name or "case"
+
+
+def default_out_dir(data_dir: Path, label: str) -> Path:
+    """reports/<label>/ for the repository's default dataset, reports/<case>-<label>/ for any
+    other case, so solving another case never silently replaces the default plans."""
+    from optimizer.inputs import default_data_dir
+
+    if Path(data_dir).resolve() == default_data_dir().resolve():
+        return Path("reports") / label
+    return Path("reports") / f"{case_name(data_dir)}-{label}"
+
+
+def recorded_data_dir(data_dir: Path, out_dir: Path) -> str:
+    """The data folder as summary.json records it, never as an absolute path (which would leak
+    the author's machine into committed plans; the input hashes identify the data): relative
+    to the current folder when inside it, else relative to the plan folder when both lie in a
+    common folder below the filesystem root (`../../cases/x`), else its name only. verify
+    looks for it from the current folder, the plan folder and the folders above the plan."""
+    full = Path(data_dir).resolve()
+    here = Path.cwd().resolve()
+    if full.is_relative_to(here):
+        return full.relative_to(here).as_posix() or "."
+    plan = Path(out_dir).resolve()
+    try:
+        common = Path(os.path.commonpath([full, plan]))
+    except ValueError:  # different drives
+        return full.name
+    if common != Path(common.anchor):
+        return Path(os.path.relpath(full, plan)).as_posix()
+    return full.name
 
 
 def _duals_label(sol, integer: bool) -> str:
@@ -362,17 +423,20 @@ def _totals(tables: dict[str, pd.DataFrame], scenarios: dict[str, float]) -> dic
 
 
 def _write_model(compiled, path: Path) -> None:
+    """Write the model for other solvers; a failed write is an error, never "model written"."""
+    import highspy
+
     from optimizer.solve.highs import new_highs
 
     path = Path(path)
     if path.suffix.lower() not in (".mps", ".lp"):
-        from optimizer.errors import UsageError
-
         raise UsageError(f"--write-model {path}: the file must end in .mps or .lp")
     h = new_highs()
     h.setOptionValue("output_flag", False)
     h.passModel(compiled.lp)
-    h.writeModel(str(path))
+    status = h.writeModel(str(path))
+    if status == highspy.HighsStatus.kError or not path.is_file():
+        raise UsageError(f"--write-model {path}: the model could not be written (HiGHS: {status})")
     console.info(f"model written to {path}")
 
 

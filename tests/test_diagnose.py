@@ -690,8 +690,8 @@ def test_cap_that_forces_builds_elsewhere_is_a_warning(tmp_path):
     case = load_case(write_tiny_case(tmp_path / "tiny"))
     (f,) = warnings_of(case)
     assert (f.file, f.line, f.column, f.value) == ("regions.csv", 2, "max_capacity_share", "0.8")
-    assert "other regions must have at least 250 wspm more online by 2026" in f.expected
-    assert "they can add up to 2,000" in f.expected
+    assert "the plan must bring ≥ 250 wspm online elsewhere by 2026" in f.expected
+    assert "other regions can add up to 2,000 wspm" in f.detail
 
 
 def barred_partner_case(path: Path, capex: float) -> Path:

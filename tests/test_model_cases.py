@@ -6,7 +6,8 @@ also checks that costs.csv adds up to objective_usd.
 
 Notation: df(t) = 1/(1+d)^(t-first_year); A(r, L) = r/(1-(1+r)^-L) is the annuity payment per
 dollar borrowed at rate r over L years (1/L when r = 0); a dollar raised in year y costs
-A(r, L) x sum df(t) over the payment years t = y .. y+L-1 that lie inside the horizon.
+A(r, L) x sum df(t) over the payment years t = y+1 .. y+L (an ordinary annuity: the first payment
+falls a year after the funding) that lie inside the horizon.
 """
 
 from __future__ import annotations
@@ -112,15 +113,15 @@ def test_prices_are_the_marginal_cost_at_an_uncongested_site(tmp_path):
         # ramp 0.5: 2027 has 0.5 x 1,000 wspm x 12 = 6,000 wafers; 2028 on: 12,000.
         # unmet = 12,000 + 12,000 + 6,000 = 30,000 GPUs x $1,000 = 30,000,000
         # opex  = (6,000 + 12,000 + 12,000) x $100 = 3,000,000
-        # financing (implicit partner at d = 0, L = 20: A = 1/20, payments 2025..2029 = 5
-        #   inside) = 1,000 wspm x $1,000 x 5/20 = 250,000
-        # objective = 30,000,000 + 3,000,000 + 250,000 = 33,250,000
-        ("0.5", 6_000, 12_000, 33_250_000),
+        # financing (implicit partner at d = 0, L = 20: A = 1/20, payments 2026..2045, of which
+        #   2026..2029 = 4 inside) = 1,000 wspm x $1,000 x 4/20 = 200,000
+        # objective = 30,000,000 + 3,000,000 + 200,000 = 33,200,000
+        ("0.5", 6_000, 12_000, 33_200_000),
         # ramp 0.25;0.75: 2027 makes 3,000, 2028 9,000, 2029 12,000
         # unmet = 12,000 + 12,000 + 9,000 + 3,000 = 36,000 x 1,000 = 36,000,000
-        # opex = (3,000 + 9,000 + 12,000) x 100 = 2,400,000; financing 250,000 as above
-        # objective = 36,000,000 + 2,400,000 + 250,000 = 38,650,000
-        ("0.25;0.75", 3_000, 9_000, 38_650_000),
+        # opex = (3,000 + 9,000 + 12,000) x 100 = 2,400,000; financing 200,000 as above
+        # objective = 36,000,000 + 2,400,000 + 200,000 = 38,600,000
+        ("0.25;0.75", 3_000, 9_000, 38_600_000),
     ],
 )
 def test_lead_time_and_ramp_up_delay_output(tmp_path, ramp_up, made_2027, made_2028, objective):
@@ -293,10 +294,11 @@ def test_market_without_any_lane_goes_unmet(tmp_path):
 
 # Horizon 2025-2026, d = 5%, asset life 10. Greenfield site A (region R1), lead 1, capex
 # $100,000/wspm; demand 12,000 GPUs in 2026 needs 1,000 wspm decided in 2025 -> $100,000,000 of
-# capital raised in 2025, repaid 2025..2034, of which 2025 and 2026 are inside the horizon:
-# sum df = 1 + 1/1.05 = 1.952380952. A(0.03, 10) = 0.1172305066, A(0.10, 10) = 0.1627453949.
+# capital raised in 2025, repaid 2026..2035 (ordinary annuity), of which only 2026 is inside the
+# horizon: sum df = 1/1.05 = 0.952380952. A(0.03, 10) = 0.1172305066, A(0.10, 10) = 0.1627453949,
+# A(0.05, 10) = 0.1295045750.
 CAPITAL = 100_000_000
-SUM_DF_2025_2026 = 1 + 1 / 1.05
+DF_2026 = 1 / 1.05
 
 
 def funded_build_case(path: Path, **tables: object) -> Path:
@@ -321,17 +323,18 @@ def funded_build_case(path: Path, **tables: object) -> Path:
     ("cheap", "dear", "partner_regions", "cheap_usd"),
     [
         # CHEAP committed at most $30M -> CHEAP 30M, DEAR 70M
-        # financing = (30M x 0.1172305 + 70M x 0.1627454) x 1.9523810 = 29,108,228.88
+        # financing = (30M x 0.1172305 + 70M x 0.1627454) / 1.05
+        #   = (3,516,915.20 + 11,392,177.64) / 1.05 = 14,199,136.04
         ({"max_commitment_musd": 30}, {}, None, 30_000_000),
-        # CHEAP at most 25% of all capital -> 25M, DEAR 75M: 29,552,540.88
+        # CHEAP at most 25% of all capital -> 25M, DEAR 75M: 14,415,873.60
         ({"max_share": 0.25}, {}, None, 25_000_000),
         # both limits: the tighter (commitment $20M < 25% = $25M) binds -> 20M, DEAR 80M
         ({"max_commitment_musd": 20, "max_share": 0.25}, {}, None, 20_000_000),
-        # DEAR must hold at least 60% -> DEAR 60M, CHEAP 40M: 28,219,604.87
+        # DEAR must hold at least 60% -> DEAR 60M, CHEAP 40M: 13,765,660.91
         ({}, {"min_share": 0.6}, None, 40_000_000),
-        # CHEAP may hold at most 49% of R1's capital -> 49M, DEAR 51M: 27,419,843.26
+        # CHEAP may hold at most 49% of R1's capital -> 49M, DEAR 51M: 13,375,533.30
         ({}, {}, [{"partner": "CHEAP", "region": "R1", "max_share": 0.49}], 49_000_000),
-        # CHEAP may not fund R1 at all -> DEAR 100M: 100M x 0.1627454 x 1.952381 = 31,774,100.91
+        # CHEAP may not fund R1 at all -> DEAR 100M: 100M x 0.1627454 / 1.05 = 15,499,561.42
         ({}, {}, [{"partner": "CHEAP", "region": "R1", "max_share": 0}], 0),
     ],
 )
@@ -350,8 +353,8 @@ def test_partner_limits_force_dearer_capital(tmp_path, cheap, dear, partner_regi
     assert value(funding, "usd", partner="CHEAP") == approx(cheap_usd, abs_=1e-3)
     assert value(funding, "usd", partner="DEAR") == approx(dear_usd, abs_=1e-3)
     assert set(funding["year"]) == {2025}
-    cheap_cost = cheap_usd * annuity(0.03, 10) * SUM_DF_2025_2026
-    dear_cost = dear_usd * annuity(0.10, 10) * SUM_DF_2025_2026
+    cheap_cost = cheap_usd * annuity(0.03, 10) * DF_2026
+    dear_cost = dear_usd * annuity(0.10, 10) * DF_2026
     summary = r.tables["partner_summary"].set_index("partner")
     assert summary.loc["CHEAP", "financing_cost_npv_usd"] == approx(cheap_cost, abs_=1e-3)
     assert summary.loc["DEAR", "financing_cost_npv_usd"] == approx(dear_cost, abs_=1e-3)
@@ -367,10 +370,10 @@ def test_partner_limits_force_dearer_capital(tmp_path, cheap, dear, partner_regi
     ("cap_musd", "grant_usd"),
     [
         # grant = min(rate x capex, cap) = min(0.3 x 100M = 30M, 20M) = 20M
-        # financing (implicit partner at d = 5%): 80M x A(0.05,10) 0.1295046 x 1.952381
-        #   = 20,227,381.23
+        # financing (implicit partner at d = 5%): 80M x A(0.05,10) 0.1295046 / 1.05
+        #   = 9,867,015.24
         (20, 20_000_000),
-        # min(30M, 50M) = 30M -> 70M x 0.1295046 x 1.952381 = 17,698,958.58
+        # min(30M, 50M) = 30M -> 70M x 0.1295046 / 1.05 = 8,633,638.33
         (50, 30_000_000),
         # no cap: 30M
         (None, 30_000_000),
@@ -395,7 +398,7 @@ def test_grant_is_rate_times_capex_up_to_the_cap(tmp_path, cap_musd, grant_usd):
     assert builds["grant_usd"].sum() == approx(grant_usd, abs_=1e-3)
     assert r.tables["grants"]["usd"].sum() == approx(grant_usd, abs_=1e-3)
     assert r.tables["funding"]["usd"].sum() == approx(CAPITAL - grant_usd, abs_=1e-3)
-    financing = (CAPITAL - grant_usd) * annuity(0.05, 10) * SUM_DF_2025_2026
+    financing = (CAPITAL - grant_usd) * annuity(0.05, 10) * DF_2026
     assert cost(r, "financing") == approx(financing)
     assert r.summary["objective_usd"] == approx(financing)
 
@@ -407,11 +410,11 @@ def test_grant_is_rate_times_capex_up_to_the_cap(tmp_path, cap_musd, grant_usd):
     ("regions", "built_c", "built_d"),
     [
         # no cap: all 1,000 wspm in the cheaper region RC ($100,000/wspm)
-        # financing = 100M x A(0.05,10) x 1.952381 = 25,284,226.54
+        # financing = 100M x A(0.05,10) / 1.05 = 12,333,769.04
         (None, 1000, 0),
         # RC at most 60% of installed capacity from 2026: C <= 0.6 (C + D) <=> D >= 2C/3.
         # min 1e5 C + 2e5 D s.t. C + D >= 1,000, D >= 2C/3 -> C = 600, D = 400
-        # capital = 600 x 1e5 + 400 x 2e5 = 140M -> 140M x 0.1295046 x 1.952381 = 35,397,917.16
+        # capital = 600 x 1e5 + 400 x 2e5 = 140M -> 140M x 0.1295046 / 1.05 = 17,267,276.66
         ([{"region": "RC", "max_capacity_share": 0.6, "from_year": 2026}], 600, 400),
     ],
 )
@@ -434,7 +437,7 @@ def test_concentration_cap_forces_a_build_in_a_dearer_region(tmp_path, regions, 
     if regions:
         assert installed_c <= 0.6 * installed + 1e-6
     capital = built_c * 100_000 + built_d * 200_000
-    financing = capital * annuity(0.05, 10) * SUM_DF_2025_2026
+    financing = capital * annuity(0.05, 10) * DF_2026
     assert r.summary["objective_usd"] == approx(financing)
 
 
@@ -518,7 +521,8 @@ def payment_stream_npv(rate: float, life: int, year: int, first: int, last: int,
 
     The yearly payment P is the one that brings the balance of $1 to zero after `life` years
     of interest at `rate` (balance_L = (1+r)^L - P sum_k (1+r)^k = 0), found without the
-    annuity formula; payments fall in years year .. year+life-1 and count only up to `last`.
+    annuity formula. Interest accrues for a year before each payment, so the payments fall at
+    the end of each loan year, in years year+1 .. year+life, and count only up to `last`.
     """
     growth = [(1 + rate) ** k for k in range(life)]
     payment = (1 + rate) ** life / sum(growth)
@@ -527,21 +531,28 @@ def payment_stream_npv(rate: float, life: int, year: int, first: int, last: int,
         balance = balance * (1 + rate) - payment
     assert abs(balance) < 1e-12  # the schedule repays the loan
     return sum(
-        payment / (1 + d) ** (t - first) for t in range(year, year + life) if first <= t <= last
+        payment / (1 + d) ** (t - first)
+        for t in range(year + 1, year + life + 1)
+        if first <= t <= last
     )
 
 
 @pytest.mark.parametrize(
     ("rate", "life", "per_dollar"),
     [
-        # raised 2026, horizon to 2030, d = 6%: r = 9%, L = 10 -> payments 2026..2035, only
-        # 2026..2030 count: A = 0.1558201, sum df = 1.06^-1 + ... + 1.06^-5 = 4.2123638
-        # -> 0.6563709 per dollar
-        (0.09, 10, 0.6563709037964072),
-        # L = 3: payments 2026..2028 all inside: A = 0.3950548, sum df = 2.6730119 -> 1.0559861
-        (0.09, 3, 1.0559860870319238),
-        # r = 0, L = 4: A = 1/4, payments 2026..2029: sum df = 3.4651056 -> 0.8662764
-        (0.0, 4, 0.8662764031749141),
+        # raised 2026, horizon to 2030, d = 6%: r = 9%, L = 10 -> payments 2027..2036, only
+        # 2027..2030 count: A = 0.09 / (1 - 1.09^-10) = 0.09 / (1 - 0.4224108) = 0.1558201,
+        # sum df = 1.06^-2 + 1.06^-3 + 1.06^-4 + 1.06^-5
+        #        = 0.8899964 + 0.8396193 + 0.7920937 + 0.7472582 = 3.2689676
+        # -> 0.1558201 x 3.2689676 = 0.5093708 per dollar
+        (0.09, 10, 0.5093708),
+        # L = 3: payments 2027..2029 all inside: A = 0.09 / (1 - 1.09^-3) = 0.09 / 0.2278165
+        # = 0.3950548, sum df = 0.8899964 + 0.8396193 + 0.7920937 = 2.5217094
+        # -> 0.3950548 x 2.5217094 = 0.9962133 at 2025; in 2026 money 0.9962133 x 1.06
+        # = 1.0559861 > 1: a 9% loan repaid in full costs more than the dollar at d = 6%
+        (0.09, 3, 0.9962133),
+        # r = 0, L = 4: A = 1/4, payments 2027..2030: sum df = 3.2689676 -> 0.8172419
+        (0.0, 4, 0.8172419),
     ],
 )
 def test_financing_cost_of_a_dollar_is_the_truncated_annuity(tmp_path, rate, life, per_dollar):
@@ -566,9 +577,9 @@ def test_financing_cost_of_a_dollar_is_the_truncated_annuity(tmp_path, rate, lif
     assert list(funding["year"]) == [2026]
     assert funding["usd"].sum() == approx(1_000_000, abs_=1e-3)
     closed_form = annuity(rate, life) * sum(
-        1.06 ** -(t - 2025) for t in range(2026, 2026 + life) if t <= 2030
+        1.06 ** -(t - 2025) for t in range(2027, 2027 + life) if t <= 2030
     )
-    assert closed_form == pytest.approx(per_dollar, rel=1e-12)
+    assert closed_form == pytest.approx(per_dollar, rel=1e-6)  # hand numbers: 7 digits
     assert payment_stream_npv(rate, life, 2026, 2025, 2030, 0.06) == pytest.approx(
         closed_form, rel=1e-12
     )

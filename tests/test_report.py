@@ -9,6 +9,7 @@ asked for its own numbers.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -26,6 +27,11 @@ from optimizer.report import parse_formats, print_summary, write_reports
 from optimizer.report.fmt import count, money, number, pct, year
 
 FIXTURE = Path(__file__).parent / "data" / "report_plan"
+# In CI (.ci/run installs Chromium) the browser tests must run, never be skipped silently.
+needs_chromium = pytest.mark.skipif(
+    shutil.which("chromium") is None and not os.environ.get("CI"),
+    reason="chromium is not installed (CI installs it; see .ci/run)",
+)
 SECTIONS = [
     ("executive-summary", "1. Executive summary"),
     ("where-and-when", "2. Where and when to build"),
@@ -727,7 +733,7 @@ def test_markdown_html_and_charts_are_byte_identical_when_regenerated(plan_dir, 
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+@needs_chromium
 def test_html_renders_in_headless_chromium(plan_dir, tmp_path):
     import numpy as np
     from PIL import Image
@@ -1295,7 +1301,7 @@ def test_plans_with_equal_worst_case_regret_tie(plan_dir):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+@needs_chromium
 def test_hedged_integer_html_renders_in_headless_chromium(plan_dir, tmp_path):
     make_hedged(plan_dir)
     make_integer(plan_dir)

@@ -190,13 +190,14 @@ def test_infeasible_case_exits_1_and_keeps_the_previous_plan(tmp_path, name):
 def test_a_feasible_concentration_case_for_contrast(tmp_path):
     # Same as above but site B may hold 5,000 and the limit starts in 2026: B builds 1,000
     # (RA 1,000 <= 0.5 x 2,000), decided 2025 for $1,000,000. Implicit partner at d = 0 over
-    # the default 20-year life: A = 1/20, payments 2025 and 2026 -> 1,000,000 x 2/20 = 100,000.
-    # Demand 12,000 a year is met by site A alone (opex 0), so the objective is 100,000.
+    # the default 20-year life: A = 1/20, payments 2026..2045 (an ordinary annuity, from the
+    # year after funding), only 2026 inside -> 1,000,000 x 1/20 = 50,000.
+    # Demand 12,000 a year is met by site A alone (opex 0), so the objective is 50,000.
     out = tmp_path / "plan"
     run = solve(concentration_case(tmp_path / "case", 5000, 2026), out)
     assert run.returncode == 0, run.stderr
     summary = assert_verified(out)
-    assert summary["objective_usd"] == pytest.approx(100_000, rel=1e-6)
+    assert summary["objective_usd"] == pytest.approx(50_000, rel=1e-6)
 
 
 def test_bad_input_exits_2_and_writes_nothing(tmp_path):

@@ -6,11 +6,14 @@ is followed by the independent verifier (`optimizer.verify.verify_plan`).
 Notation and the arithmetic shared by the hand cases. Horizon 2025-2026, discount rate 25%, so
 df(2025) = 1 and df(2026) = 1/1.25 = 0.8. One partner BANK at cost of capital r = 25% with
 asset_life_years L = 1: the annuity factor is A = r / (1 - (1+r)^-1) = 0.25 / (1 - 0.8) = 1.25
-= 1 + r, paid once, in the funding year 2025 (df 1): every dollar of capex costs 1.25 USD NPV.
+= 1 + r, paid once, at the end of the loan year: in 2026, the year after the 2025 funding (an
+ordinary annuity; df 0.8): every dollar of capex costs 1.25 x 0.8 = 1 USD NPV (the partner's
+rate equals the discount rate and the life fits the horizon: the payment is worth the dollar).
 Sites have lead time 1, so the only build is decided (and funded) in 2025 and online in 2026;
 utilization 1 and 1 GPU per wafer: one wspm makes 12 wafers = 12 GPUs a year.
 
-- capex 9,600 USD/wspm -> 9,600 x 1.25 = 12,000 USD NPV per wspm = 1,000 USD per GPU/year.
+- capex 12,000 USD/wspm -> 12,000 x 1.25 x 0.8 = 12,000 USD NPV per wspm = 1,000 USD per
+  GPU/year.
 - opex 100 USD/wafer in 2026 -> 100 x 0.8 = 80 USD NPV per GPU made.
 - unmet penalty 3,750 USD/GPU in 2026 -> 3,750 x 0.8 = 3,000 USD NPV per GPU not served.
 
@@ -156,7 +159,7 @@ def two_node_case(path: Path) -> Path:
     2026 demand (GPUs): scenario n3_heavy (p 0.5): P1 3,600, P2 1,200;
                         scenario n5_heavy (p 0.5): P1 1,200, P2 2,400.
     No demand in 2025 (nothing can be made before the 2025 build comes online)."""
-    site = {"capex_usd_per_wspm": 9600, "opex_usd_per_wafer": 100, "lead_time_years": 1}
+    site = {"capex_usd_per_wspm": 12_000, "opex_usd_per_wafer": 100, "lead_time_years": 1}
     return write_case(
         path,
         parameters={
@@ -290,7 +293,8 @@ def test_hand_case_regret_table(two_node):
 def test_hand_case_scenario_costs(two_node):
     data, r = two_node
     sc = r.tables["scenario_costs"].set_index("scenario")
-    # first stage: 500 wspm x 9,600 USD = 4,800,000 USD raised, x 1.25 = 6,000,000 NPV in both
+    # first stage: 500 wspm x 12,000 USD = 6,000,000 USD raised in 2025, repaid x 1.25 in 2026
+    # (df 0.8): 6,000,000 x 1.25 x 0.8 = 6,000,000 NPV in both
     assert sc["financing_usd"].to_dict() == pytest.approx(
         {"n3_heavy": 6_000_000, "n5_heavy": 6_000_000}, rel=REL
     )
@@ -326,7 +330,7 @@ def newsvendor_case(path: Path) -> Path:
         sites=[
             {
                 "site": "A",
-                "capex_usd_per_wspm": 9600,
+                "capex_usd_per_wspm": 12_000,
                 "opex_usd_per_wafer": 100,
                 "lead_time_years": 1,
             }

@@ -453,35 +453,41 @@ BROKEN = [
         "hihg",
         "expected default_scenario to be a scenario of scenarios.csv (known: base)",
     ),
+    # a reference that differs from a defined id only in case or separators is certainly a typo
+    # (other references to regions, markets and nodes nothing defines are warnings:
+    # tests/test_references.py)
     (
         "unknown-market",
-        {"shipping": edited("shipping", "US,global", "US,globla")},
+        {"shipping": edited("shipping", "US,global", "US,Global")},
         None,
         "shipping.csv",
         3,
         "market",
-        "globla",
-        "expected a market of demand.csv; did you mean 'global'? (known: global)",
+        "Global",
+        "expected a market of demand.csv; did you mean 'global'? (ids are case-sensitive; "
+        "known: global)",
     ),
     (
         "unknown-shipping-region",
-        {"shipping": edited("shipping", "US,global", "USA,global")},
+        {"shipping": edited("shipping", "US,global", "us,global")},
         None,
         "shipping.csv",
         3,
         "region",
-        "USA",
-        "expected a region of sites.csv; did you mean 'US'? (known: TW, US)",
+        "us",
+        "expected a region of sites.csv; did you mean 'US'? (ids are case-sensitive; "
+        "known: TW, US)",
     ),
     (
         "unknown-energy-region",
-        {"energy": edited("energy", "US_SOLAR,US", "US_SOLAR,US-AZ")},
+        {"energy": edited("energy", "US_SOLAR,US", "US_SOLAR,u.s")},
         None,
         "energy.csv",
         4,
         "region",
-        "US-AZ",
-        "expected a region of sites.csv (known: TW, US)",
+        "u.s",
+        "expected a region of sites.csv; did you mean 'US'? (ids are case-sensitive; "
+        "known: TW, US)",
     ),
     (
         "unknown-partner",
@@ -495,13 +501,14 @@ BROKEN = [
     ),
     (
         "unknown-partner-region",
-        {"partner_regions": edited("partner_regions", "USG,TW", "USG,Taiwan")},
+        {"partner_regions": edited("partner_regions", "USG,TW", "USG,T-W")},
         None,
         "partner_regions.csv",
         2,
         "region",
-        "Taiwan",
-        "expected a region of sites.csv (known: TW, US)",
+        "T-W",
+        "expected a region of sites.csv; did you mean 'TW'? (ids are case-sensitive; "
+        "known: TW, US)",
     ),
     (
         "unknown-limit-region",
@@ -511,7 +518,8 @@ BROKEN = [
         2,
         "region",
         "tw",
-        "expected a region of sites.csv (known: TW, US)",
+        "expected a region of sites.csv; did you mean 'TW'? (ids are case-sensitive; "
+        "known: TW, US)",
     ),
     # years outside the horizon, nodes nobody runs
     (
@@ -526,13 +534,14 @@ BROKEN = [
     ),
     (
         "product-node-no-site-runs",
-        {"products": edited("products", "GPU_N3,N3", "GPU_N3,N2")},
+        {"products": edited("products", "GPU_N3,N3", "GPU_N3,n3")},
         None,
         "products.csv",
         2,
         "node",
-        "N2",
-        "expected a node that some site of sites.csv runs (known: N3)",
+        "n3",
+        "expected a node that some site of sites.csv runs; did you mean 'N3'? (ids are "
+        "case-sensitive; known: N3)",
     ),
     # --set overrides are validated like file values and reported as --set
     (
@@ -622,7 +631,7 @@ def test_all_problems_across_files_are_reported_together(tmp_path):
         parameters=edited("parameters", "discount_rate,0.08", "discount_rate,x"),
         sites=edited("sites", "2025,0.9,1000000", "2025,1.9,1000000"),
         demand=edited("demand", "global,300000", 'global,"300,000"'),
-        energy=edited("energy", "US_SOLAR,US", "US_SOLAR,JP"),
+        energy=edited("energy", "US_SOLAR,US", "US_SOLAR,us"),
         partners=edited("partners", "0.03,0,0.5", "0.03,0.6,0.5"),
         regions=None,
         products=None,

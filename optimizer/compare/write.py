@@ -1,7 +1,8 @@
 """Write comparison.md / comparison.html into a folder atomically, never over a plan.
 
 The files go to a temporary sibling folder first, which then replaces the output folder in one
-rename (optimizer.atomic, shared with plans).
+rename (optimizer.atomic, shared with plans). Which folders may be written is decided by
+optimizer.outputs: new, empty or a previous comparison; never a plan folder or one holding it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from optimizer.atomic import replace_folder, write_text
 from optimizer.compare.comparison import Comparison
 from optimizer.errors import UsageError
+from optimizer.outputs import COMPARISON, claim_output
 
 FORMATS = ("md", "html")
 FILE_NAMES = {"md": "comparison.md", "html": "comparison.html"}
@@ -32,37 +34,22 @@ def write_comparison(
 
     wanted = _formats(formats)
     out_dir = Path(out_dir)
-    _check_target(out_dir, [comparison.plan_a.folder, comparison.plan_b.folder])
-    doc = build_document(comparison)
-    texts = {"md": lambda: markdown.render(doc), "html": lambda: html.render(doc)}
+    plans = [comparison.plan_a.folder, comparison.plan_b.folder]
+    with claim_output(out_dir, COMPARISON, plan_inputs(plans)):
+        doc = build_document(comparison)
+        texts = {"md": lambda: markdown.render(doc), "html": lambda: html.render(doc)}
 
-    def fill(tmp: Path) -> None:
-        for fmt in wanted:
-            write_text(tmp / FILE_NAMES[fmt], texts[fmt]())
+        def fill(tmp: Path) -> None:
+            for fmt in wanted:
+                write_text(tmp / FILE_NAMES[fmt], texts[fmt]())
 
-    replace_folder(out_dir, fill)
+        replace_folder(out_dir, fill)
     return [out_dir / FILE_NAMES[fmt] for fmt in wanted]
 
 
-def _check_target(out_dir: Path, plans: list[Path]) -> None:
-    """Refuse to replace a plan folder, a folder holding one, or a folder of other files."""
-    target = out_dir.resolve()
-    for plan in plans:
-        p = Path(plan).resolve()
-        if target == p or target in p.parents:
-            raise UsageError(
-                f"--out {out_dir} would replace the plan folder {plan}; choose another folder"
-            )
-    if out_dir.exists():
-        if not out_dir.is_dir():
-            raise UsageError(f"--out {out_dir} is a file; choose a folder")
-        others = sorted(p.name for p in out_dir.iterdir() if p.name not in FILE_NAMES.values())
-        if others:
-            raise UsageError(
-                f"--out {out_dir} already holds other files ({', '.join(others[:3])}"
-                f"{', ...' if len(others) > 3 else ''}); a comparison replaces its folder as a "
-                "whole, so choose an empty or new folder"
-            )
+def plan_inputs(plans: Iterable[Path]) -> list[tuple[str, Path]]:
+    """The plan folders a comparison reads: its --out must stay clear of them."""
+    return [("plan folder", Path(plan)) for plan in plans]
 
 
 def _formats(formats: Iterable[str]) -> list[str]:

@@ -15,8 +15,9 @@ from optimizer.diagnose.demand import screen_demand
 from optimizer.diagnose.energy import screen_energy
 from optimizer.diagnose.forced import Forced, caps_too_tight, forced_builds
 from optimizer.diagnose.reach import funding_options, region_shares, site_reach
-from optimizer.diagnose.text import LINE, TOL, cell, num, problem, ref, share, share_up, usd
+from optimizer.diagnose.text import LINE, TOL, cell, num, problem, ref, share, share_up, usd, val
 from optimizer.errors import Problem
+from optimizer.inputs.references import Noted
 
 
 def screen(case, scenarios: dict[str, float]) -> list[Problem]:
@@ -52,18 +53,7 @@ def _concentration(case, forced: list[Forced]) -> list[Problem]:
             )
             continue
         if f.buildable:
-            out.append(
-                problem(
-                    why.REGIONS,
-                    f.line,
-                    "max_capacity_share",
-                    f.share,
-                    f"{why.existing_clause(f)}, above the cap from {f.year}: other regions must "
-                    f"have at least {num(f.needed_wspm)} wspm more online by {f.year} (they can "
-                    f"add up to {num(f.room_wspm)}: {sites}), so the plan must build there",
-                    "warning",
-                )
-            )
+            out.append(_forces_builds(f, sites))
             continue
         later = (
             f"or move from_year to {f.first_year_enough} or later"
@@ -83,6 +73,25 @@ def _concentration(case, forced: list[Forced]) -> list[Problem]:
             )
         )
     return out
+
+
+def _forces_builds(f: Forced, sites: str) -> Problem:
+    """A cap that existing capacity exceeds but builds elsewhere can meet: a one-line warning.
+
+    It holds for the default data on every solve, so the line is short; -v adds which sites
+    hold the capacity and where the plan can build instead.
+    """
+    held = f.existing_region_wspm / f.existing_total_wspm
+    return Noted(
+        why.REGIONS,
+        f.line,
+        "max_capacity_share",
+        val(f.share),
+        f"{f.region} holds {held:.0%} of existing capacity: the plan must bring ≥ "
+        f"{num(f.needed_wspm)} wspm online elsewhere by {f.year}",
+        "warning",
+        f"{why.existing_clause(f)}; other regions can add up to {num(f.room_wspm)} wspm: {sites}",
+    )
 
 
 def _caps_sum(case) -> list[Problem]:

@@ -15,12 +15,21 @@ import pandas as pd
 from optimizer.errors import Problem
 from optimizer.inputs.case import IMPLICIT_PARTNER
 from optimizer.inputs.convert import did_you_mean
-from optimizer.inputs.csvio import BAD, LINE
+from optimizer.inputs.csvio import LINE
 from optimizer.inputs.params import Origin
+from optimizer.inputs.references import (
+    check_barred_partners,
+    check_markets,
+    check_nodes,
+    check_regions,
+    ids,
+    known_text,
+    rows,
+)
 
 PROBABILITY_TOLERANCE = 1e-6
 SHARE_TOLERANCE = 1e-9
-_LISTED = 8  # how many known ids a message lists
+SHOWN_PER_COLUMN = 20  # problems printed per file and column unless -v
 
 
 @dataclass
@@ -57,46 +66,59 @@ def cross_check(inp: Inputs) -> Findings:
     _partners(inp, found)
     _partner_regions(inp, found)
     _regions(inp, horizon, found)
+    check_regions(inp, found)
+    check_markets(inp, found)
+    check_nodes(inp, found)
+    check_barred_partners(inp, found)
     return found
+
+
+def shown_problems(problems: list[Problem], every: bool = False) -> list[str]:
+    """The lines to print for `problems`: at most SHOWN_PER_COLUMN per file and column (all
+    with `every`), then one '... and N more' line per column cut short.
+
+    A file with a bad value on every row must not print a million lines (and printing them
+    cost more than finding them).
+    """
+    if every:
+        return [str(p) for p in problems]
+    seen: dict[tuple[str, str | None], int] = {}
+    lines = []
+    for p in problems:
+        key = (p.file, p.column)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= SHOWN_PER_COLUMN:
+            lines.append(str(p))
+    for (file, column), n in seen.items():
+        if n > SHOWN_PER_COLUMN:
+            where = file if column is None else f"{file} column '{column}'"
+            lines.append(
+                f"{where}: ... and {n - SHOWN_PER_COLUMN:,} more problems like these "
+                "(-v lists them all)"
+            )
+    return lines
 
 
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def rows(df: pd.DataFrame | None, *columns: str) -> pd.DataFrame:
-    """Rows whose cells in `columns` were read fine (bad rows and NaN cells were reported)."""
-    if df is None:
-        return pd.DataFrame(columns=[*columns, LINE])
-    return df[~df[BAD]].dropna(subset=list(columns))
-
-
-def ids(inp: Inputs, file: str, column: str) -> set[str] | None:
-    """Ids defined by a file (all rows, even bad ones); None when they cannot be known.
-
-    An unreadable id cell makes the set unknowable: any reference might have meant it.
-    """
-    df = inp.tables.get(file)
-    if df is None or df[column].isna().any():
-        return None
-    return set(df[column])
-
-
-def _known(values: Iterable[str]) -> str:
-    values = sorted(values)
-    shown = ", ".join(values[:_LISTED]) + (", ..." if len(values) > _LISTED else "")
-    return f"known: {shown}" if values else "none are defined"
-
-
 def _unknown(
     inp: Inputs, found: Findings, file: str, column: str, known: set[str] | None, what: str
 ) -> None:
-    """An error for each reference in `file`.`column` that is not in `known`."""
+    """An error for each reference in `file`.`column` that is not in `known`.
+
+    The hint is worked out once per distinct value and the list of known ids once: a mistake
+    repeated on every row of a large file costs one lookup, not one per row.
+    """
     if known is None:
         return
     df = rows(inp.tables.get(file), column)
+    listed = known_text(known)
+    hints: dict[str, str] = {}
     for value, line in _each(df[~df[column].isin(known)], column):
-        hint = did_you_mean(value, known)
-        found.error(file, line, column, value, f"expected {what}{hint} ({_known(known)})")
+        if value not in hints:
+            hints[value] = did_you_mean(value, known)
+        found.error(file, line, column, value, f"expected {what}{hints[value]} ({listed})")
 
 
 def _each(df: pd.DataFrame, *columns: str) -> Iterable[tuple]:
@@ -171,8 +193,6 @@ def _sites(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) -> Non
 
 def _products(inp: Inputs, found: Findings) -> None:
     f = "products.csv"
-    nodes = ids(inp, "sites.csv", "node")
-    _unknown(inp, found, f, "node", nodes, "a node that some site of sites.csv runs")
     demanded = ids(inp, "demand.csv", "product")
     if demanded is not None:
         df = rows(inp.tables.get(f), "product")
@@ -232,7 +252,7 @@ def _scenarios(inp: Inputs, found: Findings) -> None:
                 inp.origins["default_scenario"].problem(
                     "default_scenario",
                     chosen,
-                    f"expected default_scenario to be a scenario of {source} ({_known(known)})",
+                    f"expected default_scenario to be a scenario of {source} ({known_text(known)})",
                 )
             )
 
@@ -241,10 +261,6 @@ def _shipping(inp: Inputs, found: Findings) -> None:
     f = "shipping.csv"
     if f not in inp.tables:
         return
-    regions = ids(inp, "sites.csv", "region")
-    markets = ids(inp, "demand.csv", "market")
-    _unknown(inp, found, f, "region", regions, "a region of sites.csv")
-    _unknown(inp, found, f, "market", markets, "a market of demand.csv")
     served = ids(inp, f, "market")
     if served is not None:
         demand = _first_by(rows(inp.tables.get("demand.csv"), "market"), "market")
@@ -262,8 +278,6 @@ def _energy(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) -> No
     f = "energy.csv"
     if f not in inp.tables:
         return
-    regions = ids(inp, "sites.csv", "region")
-    _unknown(inp, found, f, "region", regions, "a region of sites.csv")
     df = rows(inp.tables.get(f), "first_year", "last_year")
     backwards = df[df["first_year"] > df["last_year"]]
     for value, start, line in _each(backwards, "last_year", "first_year"):
@@ -338,14 +352,12 @@ def _partner_regions(inp: Inputs, found: Findings) -> None:
         partners = {IMPLICIT_PARTNER}
         what = f"the implicit partner '{IMPLICIT_PARTNER}' (partners.csv is absent)"
     _unknown(inp, found, f, "partner", partners, what)
-    _unknown(inp, found, f, "region", ids(inp, "sites.csv", "region"), "a region of sites.csv")
 
 
 def _regions(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) -> None:
     f = "regions.csv"
     if f not in inp.tables:
         return
-    _unknown(inp, found, f, "region", ids(inp, "sites.csv", "region"), "a region of sites.csv")
     if horizon is not None:
         late = rows(inp.tables.get(f), "from_year")
         late = late[late["from_year"] > horizon[1]]

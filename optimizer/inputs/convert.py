@@ -19,13 +19,15 @@ import pandas as pd
 import pandera.pandas as pa
 
 from optimizer.errors import Problem
-from optimizer.inputs.csvio import BAD, LINE, RawTable
+from optimizer.inputs.csvio import BAD, CONTROL, LINE, RawTable, printable
 from optimizer.inputs.schema import Col, FileSpec
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}([,'\u2019 ]\d{3})+(\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 _PERCENT = re.compile(r"^[+-]?[\d.]+\s*%$")
 _CURRENCY = re.compile(r"^[$€£¥]|\b(USD|EUR|US\$)\b", re.IGNORECASE)
+_TEXT_CONTROL = re.compile(f"(?![\\r\\n]){CONTROL.pattern}")  # free text may break lines
+_INFINITY_WORDS = ("inf", "infinity")
 
 
 def convert_table(raw: RawTable, spec: FileSpec) -> tuple[pd.DataFrame, list[Problem]]:
@@ -48,7 +50,12 @@ def convert_table(raw: RawTable, spec: FileSpec) -> tuple[pd.DataFrame, list[Pro
     for col in spec.columns:
         if col.name in text.columns:
             values, found = convert_cells(text[col.name], col, good)
-            problems += [_located(p, spec.name, text.loc[i, LINE], col.name) for i, p in found]
+            if found:  # one vectorised lookup of the lines, not one .loc per bad cell
+                lines = text[LINE].loc[[i for i, _ in found]].tolist()
+                problems += [
+                    _located(p, spec.name, line, col.name)
+                    for (_, p), line in zip(found, lines, strict=True)
+                ]
         elif col.required:  # already reported: unknown values, checked by nothing else
             values = _unknown(col, text.index)
         else:
@@ -57,15 +64,18 @@ def convert_table(raw: RawTable, spec: FileSpec) -> tuple[pd.DataFrame, list[Pro
     typed[LINE] = text[LINE]
     typed[BAD] = text[BAD]
     found, failed = pandera_problems(typed[good], spec, text)
+    by_column: dict[str, list] = {}
     for i, column in failed:  # reported: later checks must not see the bad value again
-        typed.loc[i, column] = np.nan
+        by_column.setdefault(column, []).append(i)
+    for column, labels in by_column.items():  # one assignment per column, not per cell
+        typed.loc[labels, column] = np.nan
     return typed, problems + found
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """A hint for a misspelt name: "; did you mean 'max_wspm'?" or nothing."""
     close = difflib.get_close_matches(name, [str(c) for c in candidates], n=1, cutoff=0.75)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return f"; did you mean '{printable(close[0])}'?" if close else ""
 
 
 def convert_cells(
@@ -84,16 +94,78 @@ def convert_cells(
     if col.kind in ("id", "text"):
         # Ids of bad rows are kept: other files may refer to them (no false "unknown" message).
         values = cells.where(~empty, col.default if col.default is not None else pd.NA)
-        return values.astype("str"), problems
+        return _checked_names(values.astype("str"), cells, col, good, problems)
     if col.kind == "ramp":
         return _ramp_cells(cells, col, good, problems)
     numbers = pd.to_numeric(cells.where(~empty), errors="coerce")
     unparsed = ~empty & numbers.isna() & good
     for i in cells.index[unparsed]:
-        problems.append((i, _problem(cells[i], _hint(cells[i], col))))
+        problems.append((i, _problem(printable(cells[i]), _hint(cells[i], col))))
+    if col.limit is not None:
+        # A finite number too large for a float (1e400) parses as infinity: over the limit, even
+        # where an explicit `inf` means "no limit".
+        infinite = np.isinf(numbers.to_numpy())
+        if infinite.any():
+            words = cells.str.lower().str.lstrip("+-").isin(_INFINITY_WORDS)
+            overflow = pd.Series(infinite, index=cells.index) & ~words & good
+            for i in cells.index[overflow]:
+                problems.append((i, _problem(cells[i], f"expected {col.limit_expected}")))
+            numbers = numbers.where(~overflow)
     if col.default is not None:
         numbers = numbers.where(~empty, float(col.default))
     return numbers.where(good).astype("float64"), problems
+
+
+def _checked_names(
+    values: pd.Series,
+    cells: pd.Series,
+    col: Col,
+    good: pd.Series,
+    problems: list[tuple[object, Problem]],
+) -> tuple[pd.Series, list[tuple[object, Problem]]]:
+    """Report ids and text holding control characters (which break terminals and the Excel
+    writer), and ids holding commas (the contract forbids them: they separate ids in --set).
+
+    Each distinct value is searched once (ids repeat on every row of demand.csv). A value with
+    control characters is kept in its escaped form (US\\x1bAZ), so no later message can print
+    the raw character, while references to the same bad id in other files still match it.
+    """
+    forbidden = CONTROL if col.kind == "id" else _TEXT_CONTROL
+    uniques = pd.unique(cells.to_numpy())
+    control = [u for u in uniques if forbidden.search(u)]
+    comma = [u for u in uniques if "," in u] if col.kind == "id" else []
+    if not control and not comma:
+        return values, problems
+    has_control = cells.isin(control)
+    for i in cells.index[has_control & good]:
+        found = "".join(dict.fromkeys(forbidden.findall(cells[i])))
+        problems.append(
+            (
+                i,
+                _problem(
+                    printable(cells[i]),
+                    f"expected {col.expected} without control characters such as tabs, line "
+                    f"breaks or escape codes (found {printable(found)})"
+                    if col.kind == "id"
+                    else f"expected {col.expected} without control characters (found "
+                    f"{printable(found)}; only line breaks are allowed in free text)",
+                ),
+            )
+        )
+    for i in cells.index[cells.isin(comma) & ~has_control & good]:
+        problems.append(
+            (
+                i,
+                _problem(
+                    cells[i],
+                    f"expected {col.expected} without commas (data/README.md: ids are free text "
+                    "without commas, because commas separate the ids of --set FILE.COLUMN[...])",
+                ),
+            )
+        )
+    values = values.copy()
+    values[has_control] = cells[has_control].map(printable)
+    return values, problems
 
 
 def _ramp_cells(
@@ -107,7 +179,7 @@ def _ramp_cells(
         numbers = pd.to_numeric(pd.Series(parts, dtype="str"), errors="coerce")
         if numbers.isna().any() or not numbers.between(0, 1).all():
             hint = " (separate the years with ';', not ',')" if "," in text else ""
-            problems.append((i, _problem(cells[i], f"expected {col.expected}{hint}")))
+            problems.append((i, _problem(printable(cells[i]), f"expected {col.expected}{hint}")))
             continue
         ramp = tuple(float(x) for x in numbers)
         while ramp and ramp[-1] == 1.0:  # full capacity is the default after the ramp
@@ -186,6 +258,13 @@ def _checks(col: Col) -> list[pa.Check]:
     checks = []
     if not col.allow_inf:
         checks.append(pa.Check(lambda s: ~np.isinf(s), error=err, name="finite"))
+    if col.limit is not None:  # infinity is the finite check's (or allowed: no limit)
+        limit = col.limit
+        checks.append(
+            pa.Check(
+                lambda s: ~np.isfinite(s) | (s <= limit), error=col.limit_expected, name="magnitude"
+            )
+        )
     if col.lo is not None:
         checks.append(
             pa.Check.gt(col.lo, error=err) if col.lo_open else pa.Check.ge(col.lo, error=err)
@@ -221,48 +300,67 @@ def pandera_problems(
         cases = e.failure_cases
     else:
         return [], []
-    line_of = line_of or (lambda i: int(typed.loc[i, LINE]))
+    lines_of = _lines_of(typed, line_of)
     problems: list[Problem] = []
     failed: list[tuple[object, str]] = []
     unique = cases["check"].isin(["field_uniqueness", "multiple_fields_uniqueness"])
-    for _, case in cases[~unique].iterrows():
-        i, column = case["index"], case["column"]
-        if pd.isna(i) or column not in spec.column_names:
-            continue  # a frame-level failure this code does not produce; nothing to point at
+    # a frame-level failure (no row, or no column of the contract) has nothing to point at
+    cells = cases[~unique & cases["index"].notna() & cases["column"].isin(spec.column_names)]
+    # Each column's failures at once: per-cell .loc lookups made a file with many bad cells
+    # quadratic in practice (issue 9 item 20).
+    for column, group in cells.groupby("column", sort=False):
         col = spec.col(column)
-        shown = text.loc[i, column].strip() if column in text.columns else case["failure_case"]
-        problems.append(Problem(spec.name, line_of(i), column, shown, f"expected {col.expected}"))
-        failed.append((i, column))
-    problems += _duplicate_problems(typed, spec, sorted(set(cases[unique]["index"])), line_of)
+        labels = group["index"].tolist()
+        if column in text.columns:
+            shown = text[column].loc[labels].str.strip().tolist()
+        else:
+            shown = group["failure_case"].tolist()
+        over = (group["check"] == col.limit_expected).tolist() if col.limit is not None else None
+        for k, (i, line, value) in enumerate(zip(labels, lines_of(labels), shown, strict=True)):
+            expected = col.limit_expected if over and over[k] else col.expected
+            problems.append(
+                Problem(spec.name, line, column, printable(value), f"expected {expected}")
+            )
+            failed.append((i, column))
+    problems += _duplicate_problems(typed, spec, sorted(set(cases[unique]["index"])), lines_of)
     return problems, failed
 
 
+def _lines_of(
+    typed: pd.DataFrame, line_of: Callable[[object], int] | None
+) -> Callable[[list], list[int]]:
+    """Editor lines of row labels: one vectorised lookup in LINE unless `line_of` is given."""
+    if line_of is not None:
+        return lambda labels: [line_of(i) for i in labels]
+    return lambda labels: [int(n) for n in typed[LINE].loc[labels].tolist()]
+
+
 def _duplicate_problems(
-    typed: pd.DataFrame, spec: FileSpec, rows: list, line_of: Callable[[object], int]
+    typed: pd.DataFrame, spec: FileSpec, rows: list, lines_of: Callable[[list], list[int]]
 ) -> list[Problem]:
+    """One problem per repeated key, naming the line of its first row (a merge, not a lookup
+    per row: a file of repeated rows must not take minutes)."""
     if not rows:
         return []
     key = list(spec.key)
-    keyed = typed.dropna(subset=key)
-    first = keyed.drop_duplicates(subset=key).set_index(key)[LINE]
-    problems = []
-    for i in rows:
-        if i not in keyed.index:
-            continue  # an unreadable key cell, already reported
-        values = tuple(keyed.loc[i, key])
-        shown = ", ".join(_show(v) for v in values)
-        first_line = first.loc[values if len(key) > 1 else values[0]]
-        what = key[0] if len(key) == 1 else ", ".join(key[:-1]) + " and " + key[-1]
-        problems.append(
-            Problem(
-                spec.name,
-                line_of(i),
-                ", ".join(key),
-                shown,
-                f"expected one row per {what}; the same is already given on line {first_line}",
-            )
+    keyed = typed.dropna(subset=key)  # an unreadable key cell was reported already
+    repeated = keyed[keyed.index.isin(rows)]
+    first = keyed.drop_duplicates(subset=key)[[*key, LINE]].rename(columns={LINE: "_first"})
+    firsts = repeated[key].merge(first, on=key, how="left")["_first"].tolist()
+    shown = [", ".join(_show(v) for v in values) for values in repeated[key].itertuples(False)]
+    what = key[0] if len(key) == 1 else ", ".join(key[:-1]) + " and " + key[-1]
+    return [
+        Problem(
+            spec.name,
+            line,
+            ", ".join(key),
+            value,
+            f"expected one row per {what}; the same is already given on line {first_line}",
         )
-    return problems
+        for line, value, first_line in zip(
+            lines_of(repeated.index.tolist()), shown, firsts, strict=True
+        )
+    ]
 
 
 def _show(v: object) -> str:

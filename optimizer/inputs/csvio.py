@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,26 @@ LINE = "_line"  # editor line number of the row (-1 for rows fabplan synthesises
 BAD = "_bad"  # True for rows whose field count did not match the header (already reported)
 
 _MAX_SHOWN = 60
+
+# Control characters (data/README.md, reading rules): C0 controls (tab and line breaks included),
+# DEL, C1 controls, the Unicode line/paragraph separators and the bidirectional embedding,
+# override and isolate controls that make a terminal show text other than what is stored. No
+# cell may hold them, except line breaks inside a quoted free-text cell (convert.py).
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def printable(text: object) -> str:
+    """`text` with every control character written as an escape (US\\x1bAZ, a\\tb), so a
+    message never sends a raw control code to the terminal or a report."""
+    return CONTROL.sub(_escape, str(text))
+
+
+def _escape(match: re.Match[str]) -> str:
+    c = match.group()
+    if c in _ESCAPES:
+        return _ESCAPES[c]
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
 
 
 @dataclass
@@ -92,14 +113,17 @@ def read_table(path: Path, file: str) -> tuple[RawTable | None, list[Problem]]:
 
 
 def _is_comment_or_blank(record: list[str]) -> bool:
-    if not record or all(c.strip() == "" for c in record):
-        return True
-    return record[0].lstrip().startswith("#")
+    first = record[0].lstrip() if record else ""
+    if first:  # the usual row: decided by its first cell, without scanning the others
+        return first.startswith("#")
+    return all(c.strip() == "" for c in record)
 
 
 def _fit(record: list[str], width: int) -> tuple[list[str], bool]:
     """Pad short rows with empty cells; a long row is bad unless the extra cells are empty."""
-    if len(record) <= width:
+    if len(record) == width:  # the usual row, as is
+        return record, False
+    if len(record) < width:
         return record + [""] * (width - len(record)), False
     if all(c.strip() == "" for c in record[width:]):
         return record[:width], False
@@ -107,7 +131,7 @@ def _fit(record: list[str], width: int) -> tuple[list[str], bool]:
 
 
 def _too_many_fields(file: str, line: int, record: list[str], width: int) -> Problem:
-    shown = ",".join(record)
+    shown = printable(",".join(record))
     if len(shown) > _MAX_SHOWN:
         shown = shown[: _MAX_SHOWN - 3] + "..."
     return Problem(
@@ -133,7 +157,7 @@ def _header_problems(file: str, header: list[str], line: int) -> list[Problem]:
                 file,
                 line,
                 None,
-                header[0],
+                printable(header[0]),
                 "expected comma-separated columns; this header uses ';' "
                 "(in a spreadsheet, export as 'CSV UTF-8 (comma delimited)')",
             )
@@ -141,7 +165,9 @@ def _header_problems(file: str, header: list[str], line: int) -> list[Problem]:
     seen: set[str] = set()
     for name in header:
         if name and name in seen:
-            problems.append(Problem(file, line, name, None, "column appears twice in the header"))
+            problems.append(
+                Problem(file, line, printable(name), None, "column appears twice in the header")
+            )
         seen.add(name)
     return problems
 

@@ -10,6 +10,8 @@ override changed say so. Reads files only; writes nothing.
 from __future__ import annotations
 
 import math
+import os
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +21,7 @@ from optimizer.errors import InputError, Problem
 from optimizer.inputs.case import IMPLICIT_PARTNER, Case, Params
 from optimizer.inputs.checks import Inputs, cross_check
 from optimizer.inputs.convert import convert_table, did_you_mean
-from optimizer.inputs.csvio import BAD, LINE, read_table
+from optimizer.inputs.csvio import BAD, LINE, printable, read_table
 from optimizer.inputs.overrides import (
     SET,
     Applied,
@@ -44,14 +46,16 @@ def load_case(data_dir: Path, overrides: dict[str, str] | None = None) -> Case:
     data_dir = Path(data_dir)
     overrides = dict(overrides or {})
     if not data_dir.is_dir():
+        what = "does not exist" if not os.path.lexists(data_dir) else _what_is(data_dir)
         raise InputError(
             [
                 Problem(
-                    str(data_dir),
+                    printable(data_dir),
                     None,
                     None,
                     None,
-                    "expected a folder holding the CSV files described in data/README.md",
+                    "expected a folder holding the CSV files described in data/README.md "
+                    f"(it {what})",
                 )
             ]
         )
@@ -63,11 +67,23 @@ def load_case(data_dir: Path, overrides: dict[str, str] | None = None) -> Case:
     files: dict[str, Path] = {}
     for name, spec in FILES.items():
         path = data_dir / name
-        if not path.is_file():
-            if spec.required:
+        unusable = _not_a_readable_file(path)
+        if unusable is not None:
+            if unusable:  # present but not a file: never taken for absent
+                if not spec.required:
+                    unusable += " (remove it to leave this optional file out)"
+                problems.append(Problem(name, None, None, None, unusable))
+            elif spec.required:
                 problems.append(
-                    Problem(name, None, None, None, f"required file is missing from {data_dir}")
+                    Problem(
+                        name,
+                        None,
+                        None,
+                        None,
+                        f"required file is missing from {printable(data_dir)}",
+                    )
                 )
+            if spec.required or unusable:
                 tables[name] = None  # required: present or not, nothing refers to it blindly
             continue
         files[name] = path.resolve()
@@ -100,6 +116,53 @@ def load_case(data_dir: Path, overrides: dict[str, str] | None = None) -> Case:
     return _build(data_dir, tables, params.values, files, warnings, overrides)
 
 
+def _not_a_readable_file(path: Path) -> str | None:
+    """None for a readable regular file (or a link to one), "" when nothing is at `path`, else
+    what is there instead, as the message for the user.
+
+    Only stat calls: a FIFO is never opened (reading one would block until a writer comes).
+    An optional file that is a folder, a FIFO, a device or a dangling link is an error, not an
+    absent file: a `shipping.csv` folder must not silently remove every export-control lane.
+    """
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return ""
+    except OSError as e:
+        return f"expected a readable CSV file; {printable(path)} cannot be examined: {e.strerror}"
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:  # a link to nothing, or a loop of links
+        target = printable(os.readlink(path)) if os.path.islink(path) else "?"
+        why = "does not exist" if isinstance(e, FileNotFoundError) else "cannot be followed"
+        return (
+            f"expected a readable CSV file; {printable(path)} is a symbolic link to {target}, "
+            f"which {why}"
+        )
+    if not stat.S_ISREG(mode):
+        return f"expected a readable CSV file; {printable(path)} {_what_is(path)}"
+    if not os.access(path, os.R_OK):
+        return f"expected a readable CSV file; {printable(path)} cannot be read (permission denied)"
+    return None
+
+
+def _what_is(path: Path) -> str:
+    """'is a folder', 'is a FIFO (named pipe)', ... for a path that exists."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return "is a symbolic link that leads nowhere"
+    kinds = [
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISREG, "a file"),
+    ]
+    return "is " + next((what for test, what in kinds if test(mode)), "not a regular file")
+
+
 def _unknown_files(data_dir: Path) -> list[Problem]:
     """Files fabplan does not read (a misspelt name would otherwise be silently ignored)."""
     warnings = []
@@ -114,7 +177,14 @@ def _unknown_files(data_dir: Path) -> list[Problem]:
         else:
             expected = f"fabplan reads only {', '.join(FILES)}{did_you_mean(path.name, FILES)}"
         warnings.append(
-            Problem(path.name, None, None, None, f"unknown file, ignored: {expected}", "warning")
+            Problem(
+                printable(path.name),
+                None,
+                None,
+                None,
+                f"unknown file, ignored: {expected}",
+                "warning",
+            )
         )
     return warnings
 

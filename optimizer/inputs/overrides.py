@@ -34,11 +34,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from optimizer.errors import Problem, UsageError
 from optimizer.inputs.convert import did_you_mean
-from optimizer.inputs.csvio import BAD, LINE, RawTable
+from optimizer.inputs.csvio import BAD, LINE, RawTable, printable
 from optimizer.inputs.schema import FILES, PARAMETERS, Col, FileSpec
 
 SET = "--set"
@@ -73,7 +74,9 @@ class Override:
         return f"{self.target}{self.op[:-1]}"
 
     def problem(self, expected: str) -> Problem:
-        return Problem(SET, None, None, self.expression, expected)
+        """A problem of this item (the item and the message quote what the user typed: escaped,
+        so no control character reaches the terminal)."""
+        return Problem(SET, None, None, printable(self.expression), printable(expected))
 
 
 def parse_overrides(items: list[str]) -> dict[str, str]:
@@ -86,7 +89,7 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
     for item in items:
         split = split_expression(item)
         if split is None:
-            raise UsageError(f"{_SYNTAX}; got '{item}'")
+            raise UsageError(f"{_SYNTAX}; got '{printable(item)}'")
         target, op, value = split
         key = f"{target}{op[:-1]}"
         overrides.pop(key, None)
@@ -179,6 +182,7 @@ class Applied:
                 note = f" (value from --set {', '.join(dict.fromkeys(own))})"
             else:
                 note = f" (row changed by --set {', '.join(dict.fromkeys(by_row[p.file, p.line]))})"
+            note = printable(note)
             out.append(replace(p, expected=p.expected + note))
         return out
 
@@ -230,7 +234,10 @@ def apply_to_table(raw: RawTable, spec: FileSpec, overrides: list[Override], app
             frame.loc[rows, ov.column] = ov.value
             changed = rows
         else:
-            texts, changed = _combined(frame.loc[rows, ov.column], ov, col)
+            texts, changed, overflow = _combined(frame.loc[rows, ov.column], ov, col)
+            if overflow.any():  # the file's values stay: the item is the mistake
+                problems.append(ov.problem(_overflow_expected(ov, col)))
+                continue
             frame.loc[changed[changed].index, ov.column] = texts[changed]
             changed = changed.reindex(frame.index, fill_value=False)
         for line in frame.loc[changed, LINE]:
@@ -302,9 +309,10 @@ def _equal(cells: pd.Series, value: str, col: Col) -> pd.Series:
     return cells == value
 
 
-def _combined(cells: pd.Series, ov: Override, col: Col) -> tuple[pd.Series, pd.Series]:
-    """New texts of scaled/added cells and which cells changed (unreadable ones are left to be
-    reported as the file's own problem; empty cells count as the default, "no limit" stays)."""
+def _combined(cells: pd.Series, ov: Override, col: Col) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """New texts of scaled/added cells, which cells changed (unreadable ones are left to be
+    reported as the file's own problem; empty cells count as the default, "no limit" stays),
+    and which finite cells the operation overflowed to infinity (1e300 x 1e10)."""
     cells = cells.fillna("").str.strip()
     numbers = pd.to_numeric(cells.where(cells != ""), errors="coerce")
     empty = cells == ""
@@ -312,9 +320,16 @@ def _combined(cells: pd.Series, ov: Override, col: Col) -> tuple[pd.Series, pd.S
     if default is not None and math.isfinite(default):
         numbers = numbers.where(~empty, default)
     amount = float(ov.value)
-    result = numbers * amount if ov.op == "*=" else numbers + amount
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = numbers * amount if ov.op == "*=" else numbers + amount
     changed = result.notna()  # not: unreadable, required-but-empty, or empty "no limit"
-    return result.map(number_text, na_action="ignore"), changed
+    overflow = pd.Series(np.isinf(result.to_numpy()) & np.isfinite(numbers.to_numpy()), cells.index)
+    return result.map(number_text, na_action="ignore"), changed, overflow
+
+
+def _overflow_expected(ov: Override, col: Col) -> str:
+    bound = col.limit_expected if col.limit is not None else col.expected
+    return f"expected {ov.op} to give {bound}; it makes a value too large for a number"
 
 
 def combine(base: str | None, op: str, value: str, col: Col) -> tuple[str | None, str | None]:
@@ -330,7 +345,11 @@ def combine(base: str | None, op: str, value: str, col: Col) -> tuple[str | None
     number = _number(text)
     if number is None:
         return None, f"expected parameters.csv to give {col.name} a number to change with {op}"
-    return number_text(number * amount if op == "*=" else number + amount), None
+    result = number * amount if op == "*=" else number + amount
+    if not math.isfinite(result):
+        bound = col.limit_expected if col.limit is not None else col.expected
+        return None, f"expected {op} to give {bound}; it makes a value too large for a number"
+    return number_text(result), None
 
 
 def number_text(x: float) -> str:

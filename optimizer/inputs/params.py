@@ -14,7 +14,7 @@ import pandas as pd
 
 from optimizer.errors import Problem
 from optimizer.inputs.convert import convert_cells, did_you_mean, pandera_problems
-from optimizer.inputs.csvio import BAD, LINE
+from optimizer.inputs.csvio import BAD, LINE, printable
 from optimizer.inputs.overrides import SET, Override, combine, parse_overrides
 from optimizer.inputs.schema import PARAM_BY_NAME, PARAMETERS, PARAMS, Col, FileSpec
 
@@ -33,11 +33,10 @@ class Origin:
 
     def problem(self, name: str, value: object, expected: str, severity: str = "error") -> Problem:
         if self.file == SET and self.expression:
-            return Problem(
-                SET, None, None, self.expression, f"{expected} (it gives {name}={value})", severity
-            )
+            given = printable(f"{expected} (it gives {name}={value})")
+            return Problem(SET, None, None, printable(self.expression), given, severity)
         if self.file == SET:
-            return Problem(SET, None, None, f"{name}={value}", expected, severity)
+            return Problem(SET, None, None, printable(f"{name}={value}"), expected, severity)
         return Problem(self.file, self.line, "value", value, expected, severity)
 
 

@@ -24,6 +24,9 @@ class Col:
     default:  the value taken by an empty cell or an absent optional column; None means an
               empty cell is an error.
     lo, hi:   inclusive bounds unless lo_open/hi_open; allow_inf accepts an unlimited value.
+    limit:    the largest finite value accepted although the meaning allows more: a sanity
+              limit (data/README.md, "Magnitude limits") that catches unit mistakes and keeps
+              the model's numbers in a range the solver handles; `unit` names its unit.
     """
 
     name: str
@@ -36,6 +39,8 @@ class Col:
     lo_open: bool = False
     hi_open: bool = False
     allow_inf: bool = False
+    limit: float | None = None
+    unit: str = ""
 
     @property
     def numeric(self) -> bool:
@@ -57,6 +62,15 @@ class Col:
             text += ", or empty for no limit"
         return text
 
+    @property
+    def limit_expected(self) -> str:
+        """What a value above the magnitude limit is told, e.g. 'a number ≤ 1e8 (USD per wspm)'."""
+        noun = "a whole number" if self.kind == "integer" else "a number"
+        text = f"{noun} ≤ {_fmt(self.limit)} ({self.unit})"
+        if self.allow_inf:
+            text += ", or empty for no limit"
+        return text
+
 
 def _range_text(col: Col) -> str:
     lo, hi = col.lo, col.hi
@@ -72,6 +86,10 @@ def _range_text(col: Col) -> str:
 
 
 def _fmt(x: float | None) -> str:
+    """1, 0.5, 2200; large round numbers as powers of ten (1e8, 2.5e7), as typed in a CSV."""
+    if x is not None and abs(x) >= 1e5:
+        mantissa, exponent = f"{x:e}".split("e")
+        return f"{float(mantissa):g}e{int(exponent)}"
     return str(int(x)) if x is not None and float(x).is_integer() else str(x)
 
 
@@ -93,8 +111,8 @@ class FileSpec:
         return [c.name for c in self.columns]
 
 
-def _nonneg(name: str, description: str, **kw: object) -> Col:
-    return Col(name, "number", description, lo=0, **kw)
+def _nonneg(name: str, description: str, limit: float, unit: str, **kw: object) -> Col:
+    return Col(name, "number", description, lo=0, limit=limit, unit=unit, **kw)
 
 
 def _fraction(name: str, description: str, **kw: object) -> Col:
@@ -126,8 +144,17 @@ PARAMS: tuple[Col, ...] = (
     _year("first_year", "first planning year; costs are discounted to it"),
     _year("last_year", "last planning year"),
     _fraction("discount_rate", "real discount rate per year: factor 1/(1+r)^(year-first_year)"),
-    _nonneg("unmet_penalty_usd_per_gpu", "cost of each GPU of demand not served"),
-    _nonneg("carbon_price_usd_per_t", "price of each tonne of CO2", required=False, default=0.0),
+    _nonneg(
+        "unmet_penalty_usd_per_gpu", "cost of each GPU of demand not served", 1e9, "USD per GPU"
+    ),
+    _nonneg(
+        "carbon_price_usd_per_t",
+        "price of each tonne of CO2",
+        1e6,
+        "USD per t CO2",
+        required=False,
+        default=0.0,
+    ),
     Col(
         "asset_life_years",
         "integer",
@@ -135,6 +162,8 @@ PARAMS: tuple[Col, ...] = (
         required=False,
         default=20,
         lo=1,
+        limit=200,
+        unit="years",
     ),
     Col(
         "default_scenario",
@@ -161,12 +190,23 @@ SITES = FileSpec(
         Col("site", "id", "site id"),
         Col("region", "id", "region the site is in (energy contracts, partner rules, limits)"),
         Col("node", "id", "process node the site runs, e.g. N3"),
-        _nonneg("existing_wspm", "capacity already installed, wafer starts per month"),
-        _nonneg("max_wspm", "total capacity the site can ever hold"),
-        _nonneg("capex_usd_per_wspm", "capital cost of one wspm of new capacity"),
-        _nonneg("opex_usd_per_wafer", "non-energy operating cost per wafer start"),
-        _nonneg("energy_mwh_per_wafer", "electricity per wafer start"),
-        Col("lead_time_years", "integer", "a build decided in year y is online from y+lead", lo=0),
+        _nonneg("existing_wspm", "capacity already installed, wafer starts per month", 1e7, "wspm"),
+        _nonneg("max_wspm", "total capacity the site can ever hold", 1e7, "wspm"),
+        _nonneg(
+            "capex_usd_per_wspm", "capital cost of one wspm of new capacity", 1e8, "USD per wspm"
+        ),
+        _nonneg(
+            "opex_usd_per_wafer", "non-energy operating cost per wafer start", 1e7, "USD per wafer"
+        ),
+        _nonneg("energy_mwh_per_wafer", "electricity per wafer start", 1e3, "MWh per wafer"),
+        Col(
+            "lead_time_years",
+            "integer",
+            "a build decided in year y is online from y+lead",
+            lo=0,
+            limit=100,
+            unit="years",
+        ),
         _year("first_build_year", "first year a build may be decided"),
         Col(
             "utilization",
@@ -179,6 +219,8 @@ SITES = FileSpec(
         _nonneg(
             "fixed_cost_usd_per_year",
             "cost of keeping the site open, every year it is open",
+            1e12,
+            "USD per year",
             required=False,
             default=0.0,
         ),
@@ -186,6 +228,8 @@ SITES = FileSpec(
         _nonneg(
             "subsidy_cap_musd",
             "most grant money for the site, million USD",
+            1e8,
+            "million USD",
             required=False,
             default=INF,
             allow_inf=True,
@@ -193,6 +237,8 @@ SITES = FileSpec(
         _nonneg(
             "module_wspm",
             "size of one build increment in integer mode (0: any size)",
+            1e7,
+            "wspm",
             required=False,
             default=0.0,
         ),
@@ -216,6 +262,8 @@ PRODUCTS = FileSpec(
             "good, packaged GPUs per wafer start",
             lo=0,
             lo_open=True,
+            limit=1e4,
+            unit="GPUs per wafer",
         ),
     ),
     key=("product",),
@@ -230,7 +278,7 @@ DEMAND = FileSpec(
         _year("year", "calendar year"),
         Col("product", "id", "product of products.csv"),
         Col("market", "id", "market served", required=False, default="global"),
-        _nonneg("gpus", "GPUs demanded"),
+        _nonneg("gpus", "GPUs demanded", 1e12, "GPUs per year"),
     ),
     key=("scenario", "year", "product", "market"),
 )
@@ -254,7 +302,7 @@ SHIPPING = FileSpec(
     (
         Col("region", "id", "site region"),
         Col("market", "id", "market of demand.csv"),
-        _nonneg("cost_usd_per_gpu", "shipping and duty per GPU"),
+        _nonneg("cost_usd_per_gpu", "shipping and duty per GPU", 1e6, "USD per GPU"),
     ),
     key=("region", "market"),
 )
@@ -267,8 +315,8 @@ ENERGY = FileSpec(
         Col("contract", "id", "contract id"),
         Col("region", "id", "region whose sites it serves"),
         Col("source", "text", "grid, solar, wind, nuclear, gas, ..."),
-        _nonneg("price_usd_per_mwh", "energy price"),
-        _nonneg("max_mw", "largest capacity that can be contracted"),
+        _nonneg("price_usd_per_mwh", "energy price", 1e6, "USD per MWh"),
+        _nonneg("max_mw", "largest capacity that can be contracted", 1e7, "MW"),
         Col(
             "capacity_factor",
             "number",
@@ -279,10 +327,12 @@ ENERGY = FileSpec(
         ),
         _year("first_year", "first year the contract delivers"),
         _year("last_year", "last year the contract delivers"),
-        _nonneg("co2_t_per_mwh", "emissions per MWh"),
+        _nonneg("co2_t_per_mwh", "emissions per MWh", 10, "t CO2 per MWh"),
         _nonneg(
             "fixed_usd_per_mw_year",
             "capacity charge on contracted MW, every contract year",
+            1e8,
+            "USD per MW and year",
             required=False,
             default=0.0,
         ),
@@ -300,6 +350,8 @@ PARTNERS = FileSpec(
         _nonneg(
             "max_commitment_musd",
             "most capital the partner provides, million USD",
+            1e8,
+            "million USD",
             default=INF,
             allow_inf=True,
         ),

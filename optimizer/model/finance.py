@@ -3,8 +3,10 @@
 Adds `fund[p,s,y]` (only where partner p may fund region(s)), `grant[s,y]` (only where the site
 has a subsidy rate), the total capital raised, the funding balance of each build, grant rate
 and cap, partner commitments and shares (overall and per region), and the financing cost: each
-dollar partner p puts in in year y is repaid as an annuity at its cost of capital over
-asset_life_years, paid in years y .. y+life-1; only payments inside the horizon count.
+dollar partner p puts in in year y is repaid as an ordinary annuity at its cost of capital over
+asset_life_years, paid at the end of each year of the loan, i.e. in years y+1 .. y+life (so at a
+rate equal to the discount rate its payments are worth exactly the dollar in year y); only the
+payments inside the horizon count (those after last_year are the fab's residual value).
 """
 
 from __future__ import annotations
@@ -26,13 +28,15 @@ def annuity_factor(rate: np.ndarray | float, life: int) -> np.ndarray:
 
 
 def financing_pv(ctx: ModelContext, rate: np.ndarray, year: np.ndarray) -> np.ndarray:
-    """NPV (at first_year) per dollar raised in `year` at `rate`: A(r) * sum df over payments."""
+    """NPV (at first_year) per dollar raised in `year` at `rate`: A(r) * sum of df(t) over the
+    payment years t = year+1 .. year+life that lie inside the horizon (an ordinary annuity)."""
     p = ctx.case.params
     life = int(p.asset_life_years)
     df_all = ctx.df(ctx.years)
-    cum = np.concatenate([[0.0], np.cumsum(df_all)])
-    i0 = np.asarray(year, dtype=int) - p.first_year
-    i1 = np.minimum(i0 + life, len(df_all))
+    cum = np.concatenate([[0.0], np.cumsum(df_all)])  # cum[k] = df of the first k years
+    first_payment = np.asarray(year, dtype=int) - p.first_year + 1  # index of year y+1
+    i0 = np.minimum(first_payment, len(df_all))
+    i1 = np.minimum(first_payment + life, len(df_all))
     return annuity_factor(rate, life) * (cum[i1] - cum[i0])
 
 

@@ -87,12 +87,14 @@ class Chart:
         return self.svg[self.svg.index("<svg") :]
 
 
-def label(text: object) -> str:
-    """Text safe for matplotlib: no mathtext from `$`, no legend-hiding leading `_`, short."""
+def label(text: object, max_len: int | None = MAX_LABEL) -> str:
+    """Text drawn literally by matplotlib: `$` escaped so no mathtext is parsed (a crash on bad
+    TeX), no legend-hiding leading `_`, cut to `max_len`. A backslash outside mathtext is drawn
+    as itself, so it is left alone (doubling it would draw two)."""
     s = str(text)
-    if len(s) > MAX_LABEL:
-        s = s[: MAX_LABEL - 1] + "…"
-    s = s.replace("\\", "\\\\").replace("$", r"\$")
+    if max_len is not None and len(s) > max_len:
+        s = s[: max_len - 1] + "…"
+    s = s.replace("$", r"\$")
     return "\u200b" + s if s.startswith("_") else s
 
 
@@ -194,7 +196,8 @@ def capacity_area(wide: pd.DataFrame, group: str, colors: dict[str, str]) -> Cha
         )
         _years_axis(ax, years)
         _thousands(ax)
-        ax.set_xlim(min(years), max(years))
+        if len(set(years)) > 1:  # a one-year plan has no span to fit (matplotlib warns)
+            ax.set_xlim(min(years), max(years))
         ax.set_xlabel("year")
         ax.set_ylabel("installed capacity (thousand wspm)")
         ax.set_title(title)

@@ -170,7 +170,8 @@ def _summary_sheet(ws, plan: Plan) -> None:
     ]
     rows += _hedged_rows(plan) + _integer_rows(plan)
     s = plan.summary
-    for key in ("scenario", "mode", "termination", "fabplan_version", "created", "data_dir"):
+    keys = ("case", "scenario", "mode", "termination", "fabplan_version", "created", "data_dir")
+    for key in keys:
         if key in s:
             rows.append((key, str(s[key]), ""))
     solver = s.get("solver") or {}

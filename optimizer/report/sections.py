@@ -73,13 +73,19 @@ def build_document(plan: Plan) -> Document:
         if x and x != "solved"
     )
     return Document(
-        title="Chip-fab build-out plan",
+        title=_title(plan),
         subtitle=subtitle,
         warnings=warnings(plan, head, check),
         sections=sections,
         alert="" if head.optimal else _alert(plan, head),
         critical=0 if head.optimal else 1,
     )
+
+
+def _title(plan: Plan) -> str:
+    """The title names the case (its data folder), so reports of different cases differ."""
+    case = plan.summary.get("case")
+    return f"Chip-fab build-out plan — case {case}" if case else "Chip-fab build-out plan"
 
 
 def _alert(plan: Plan, head: tables.Headline) -> str:

@@ -31,9 +31,14 @@ CHECK_TOLERANCE = 1e-6  # relative: costs.csv must sum to objective_usd within t
 
 
 def expected(frame: pd.DataFrame, by: list[str], values: list[str], plan: Plan) -> pd.DataFrame:
-    """Probability-weighted sum over scenarios, grouped by `by` (empty frame stays empty)."""
+    """Probability-weighted sum over scenarios, grouped by `by` (empty frame stays empty).
+
+    An empty result keeps the key columns' dtypes: a float `contract` key made the report's
+    merges fail whenever a table was empty (a case without energy.csv has no energy rows).
+    """
     if frame.empty:
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in [*by, *values]})
+        keys = {c: frame[c] if c in frame.columns else pd.Series(dtype="str") for c in by}
+        return pd.DataFrame({**keys, **{v: pd.Series(dtype="float64") for v in values}})
     weights = frame["scenario"].map(plan.scenario_weights).fillna(0.0)
     weighted = frame[by].copy()
     for v in values:

@@ -1,8 +1,10 @@
 """The sweep report: sweep.md (with tornado.svg beside it) and a self-contained sweep.html.
 
 Both are rendered from the same context by jinja2 (HTML with autoescape on; the only raw markup
-is the SVG matplotlib wrote). Everything shown comes from the sweep table and the sensitivity
-ranges, so the report says nothing the table does not.
+is the SVG matplotlib wrote). In sweep.md every string goes through the report's Markdown escape
+(`optimizer.report.markdown.escape`), so a case named `<script>` is shown, never run.
+Everything shown comes from the sweep table and the sensitivity ranges, so the report says
+nothing the table does not.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from optimizer.report.fmt import money, number
+from optimizer.report.markdown import escape
 from optimizer.sweep.cases import Design
 from optimizer.sweep.table import PENDING, write_atomic
 from optimizer.sweep.tornado import OUTPUTS, tornado_svg
@@ -23,14 +26,14 @@ CHART_NAME = "tornado.svg"
 
 _MD = """\
 {%- macro table(t) -%}
-| {{ t.header | join(" | ") }} |
+| {{ t.header | map("cell") | join(" | ") }} |
 |{% for right in t.numeric %}{{ "--:" if right else "---" }}|{% endfor %}
 {% for row in t.rows %}| {{ row | map("cell") | join(" | ") }} |
 {% endfor %}
 {%- endmacro -%}
-# Sweep of {{ data_dir }}
+# Sweep of {{ data_dir | md }}
 
-{{ counts }} Each case is an independent solve of the data with its overrides; its plan is in
+{{ counts | md }} Each case is an independent solve of the data with its overrides; its plan is in
 `cases/<case_id>/` and every number below is in `sweep.csv`.
 
 ## Varied inputs
@@ -41,12 +44,12 @@ _MD = """\
 For each varied input: the range of each output when that input moves from its lowest to its
 highest value with every other input at its base (first) value.
 
-{% for s in sentences %}- {{ s }}
+{% for s in sentences %}- {{ s | md }}
 {% endfor %}
 {% if chart %}![Sensitivity of cost and decisions to each varied input]({{ chart_name }})
 {% endif %}
 {% for block in ranges %}
-### {{ block.title }}
+### {{ block.title | md }}
 
 {{ table(block) }}{% endfor %}
 ## Cases
@@ -114,6 +117,7 @@ def write_report(
         written.append(write_atomic(out_dir / CHART_NAME, svg))
     md = jinja2.Environment(autoescape=False, keep_trailing_newline=True)
     md.filters["cell"] = _md_cell
+    md.filters["md"] = escape
     written.append(
         write_atomic(
             out_dir / "sweep.md", md.from_string(_MD).render(**context, chart=svg is not None)
@@ -251,5 +255,6 @@ def _cell(value: object) -> str:
 
 
 def _md_cell(text: object) -> str:
-    """Text safe inside a Markdown table cell."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """Text safe inside a Markdown table cell: one line, Markdown and HTML syntax escaped
+    (`|` included) as in report.md, so a user's case name or message shows as typed."""
+    return escape(" ".join(str(text).split()))

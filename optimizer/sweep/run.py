@@ -25,6 +25,8 @@ from rich.progress import (
 
 from optimizer import console
 from optimizer.errors import InputError, Problem, UsageError
+from optimizer.interrupt import Interrupted
+from optimizer.outputs import SWEEP, check_output, claim_output
 from optimizer.sweep.cases import Design, csv_design, vary_design
 from optimizer.sweep.execute import default_workers, run_dask, run_local
 from optimizer.sweep.report import write_report
@@ -72,6 +74,19 @@ def run_sweep(
         )
     if workers is not None and workers < 1:
         raise UsageError("--workers must be >= 1")
+    with claim_output(out, SWEEP, [("data folder", data_dir)]):  # one sweep per folder at once
+        return _run_cases(data_dir, design, options, out, workers, scheduler, resume)
+
+
+def _run_cases(
+    data_dir: Path,
+    design: Design,
+    options: dict,
+    out: Path,
+    workers: int | None,
+    scheduler: str | None,
+    resume: bool,
+) -> SweepResult:
     cases_dir = (out / CASES_DIR).resolve()
     inputs = _input_hashes(data_dir)
     outcomes: dict[str, CaseOutcome] = {}
@@ -131,15 +146,16 @@ def run_sweep_command(
     """The CLI's sweep: 0 when every case has a plan, 1 when some failed (recorded in
     sweep.csv), 130 when interrupted (finished cases are kept: run again to resume).
     Bad usage (--vary syntax, cases.csv problems) raises UsageError/InputError: exit code 2."""
+    check_output(out, SWEEP, [("data folder", Path(data_dir))])  # before loading anything
     _show_data_warnings(data_dir)
     try:
         result = run_sweep(data_dir, vary, cases, out, workers, scheduler, resume, **solve_options)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted) as e:
         console.error(
             f"interrupted; finished cases are kept in {Path(out) / CASES_DIR} and "
             f"{Path(out) / 'sweep.csv'}: run the same command again to resume"
         )
-        return 130
+        return e.exit_code if isinstance(e, Interrupted) else 130
     n, failed = len(result.table), result.failed
     console.info(
         f"{n} cases: {len(result.solved)} run now, {len(result.resumed)} already finished, "

@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from optimizer.report.charts import label
 from optimizer.report.fmt import count, money
 from optimizer.sweep.cases import Design
 
@@ -122,7 +123,7 @@ def tornado_svg(ranges: pd.DataFrame) -> str | None:
         ax.set_yticks(list(y))
         ax.set_yticklabels(
             [
-                f"{i} ({lo} → {hi})"
+                label(f"{i} ({lo} → {hi})", max_len=None)
                 for i, lo, hi in zip(
                     part["input"], part["low_value"], part["high_value"], strict=True
                 )

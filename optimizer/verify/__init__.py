@@ -6,6 +6,11 @@ summary.json and the plan tables (docs/plan-tables.md), reloads the inputs the p
 row by row, recomputes every cost component and the objective, and lists every violation in
 plain words with its numbers. It proves feasibility and consistent costs, not optimality.
 
+The rest of the plan must belong to the same solution: the plan's copies of inputs (copies.py),
+scenario_costs.csv (scenario_costs.py), prices.csv and binding.csv (duals.py, with the limit rows
+of limits.py), and a status that is optimal or time-limited (provenance.check_status); see
+docs/plan-tables.md "What fabplan verify checks beyond the constraints".
+
 Tolerance (optimizer/verify/tolerance.py has the reasoning): a row is violated when it misses
 its bound by more than max(1e-6 x the row's largest side, an absolute floor of 0.01 in the
 row's unit for wafers/GPUs/wspm/MWh/MW/t, 1 USD for money, 1e-6 for open and shares). Cost

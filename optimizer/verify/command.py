@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.markup import escape
-
 from optimizer import console
 from optimizer.verify.run import verify_plan
 
@@ -19,7 +17,7 @@ def run_verify_command(plan_dir: Path, data_dir: Path | None = None) -> int:
     result = verify_plan(plan_dir, data_dir)
     for line in result.summary_lines(show_all=console.verbosity() >= 2):
         if line.startswith("warning: "):
-            console.warn(escape(line.removeprefix("warning: ")))
+            console.warn(line.removeprefix("warning: "))
         elif line.startswith("  "):  # one violation (or the count of those not shown)
             console.err.print(line, markup=False)
         elif console.verbosity() >= 1:

@@ -27,14 +27,16 @@ def df_sum(ctx, first: int, last: int) -> float:
 
 
 def financing_rows(ctx) -> pd.DataFrame:
-    """funding.csv with each row's NPV of annuity payments inside the horizon:
-    usd x A(r) x sum_{j=0}^{L-1, y+j <= last_year} df(y+j), A(r) = r/(1-(1+r)^-L)."""
+    """funding.csv with each row's NPV of its ordinary-annuity payments inside the horizon:
+    usd x A(r) x sum_{j=1}^{L, y+j <= last_year} df(y+j), A(r) = r/(1-(1+r)^-L). Payments fall
+    at the end of each loan year, from the year after funding, so at r = discount rate and
+    y+L <= last_year a dollar funded in y is worth df(y): the dollar itself."""
     from optimizer.verify.finance import annuity_factor
 
     life = int(ctx.case.params.asset_life_years)
     fund = ctx["funding.csv"].copy()
     fund["rate"] = fund["partner"].map(ctx.partners["cost_of_capital"]).astype(float)
-    windows = {y: df_sum(ctx, int(y), int(y) + life - 1) for y in fund["year"].unique()}
+    windows = {y: df_sum(ctx, int(y) + 1, int(y) + life) for y in fund["year"].unique()}
     fund["pv_per_usd"] = annuity_factor(fund["rate"], life) * fund["year"].map(windows).astype(
         float
     )

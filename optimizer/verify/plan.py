@@ -8,12 +8,13 @@ Each table gets a `csv_line` column (line number in the file) for messages.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from optimizer.contract import COST_COMPONENTS
 from optimizer.errors import InputError, Problem
 
 ID, YEAR, NUM = "id", "year", "number"
@@ -76,6 +77,25 @@ OPTIONAL: dict[str, dict[str, str]] = {
 }
 
 
+# Derived tables, checked when present (a hand-made or older plan may lack them):
+# table -> (required columns, columns checked when present).
+DERIVED: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "scenario_costs.csv": (
+        {"scenario": ID, "probability": NUM, "total_usd": NUM},
+        {f"{c}_usd": NUM for c in COST_COMPONENTS},
+    ),
+    # usd_per_gpu is empty when the duals are unavailable (docs/plan-tables.md)
+    "prices.csv": (
+        {"scenario": ID, "product": ID, "market": ID, "year": YEAR},
+        {"usd_per_gpu": NUM},
+    ),
+    "binding.csv": (
+        {"family": ID, "index": ID, "shadow_price": NUM},
+        {"unit": ID, "impact_usd": NUM, "meaning": ID},
+    ),
+}
+
+
 @dataclass
 class Plan:
     """The plan tables and summary.json of one plan folder."""
@@ -83,6 +103,7 @@ class Plan:
     plan_dir: Path
     summary: dict
     tables: dict[str, pd.DataFrame]
+    derived: dict[str, pd.DataFrame] = field(default_factory=dict)  # DERIVED tables present
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -104,9 +125,15 @@ def read_plan(plan_dir: Path) -> Plan:
         table = _read_table(plan_dir / name, columns, OPTIONAL.get(name, {}), problems)
         if table is not None:
             tables[name] = table
+    derived: dict[str, pd.DataFrame] = {}
+    for name, (required, optional) in DERIVED.items():
+        if (plan_dir / name).exists():
+            table = _read_table(plan_dir / name, required, optional, problems)
+            if table is not None:
+                derived[name] = table
     if problems:
         raise InputError(problems)
-    return Plan(plan_dir, summary, tables)
+    return Plan(plan_dir, summary, tables, derived)
 
 
 def _read_summary(path: Path, problems: list[Problem]) -> dict:

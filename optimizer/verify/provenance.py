@@ -17,7 +17,7 @@ from optimizer.verify.result import Findings
 
 
 def data_dir_of(plan: Plan, data_dir: Path | None) -> Path:
-    """--data wins; else summary.json data_dir (a relative path is relative to the plan)."""
+    """--data wins; else summary.json data_dir (see `recorded_data_dir`)."""
     where = f"{plan.plan_dir.name}/summary.json"
     if data_dir is None:
         recorded = plan.summary.get("data_dir")
@@ -25,9 +25,7 @@ def data_dir_of(plan: Plan, data_dir: Path | None) -> Path:
             raise InputError(
                 [Problem(where, None, "data_dir", None, "missing; pass --data DATA_DIR instead")]
             )
-        data_dir = Path(recorded)
-        if not data_dir.is_absolute():
-            data_dir = (plan.plan_dir / data_dir).resolve()
+        data_dir = recorded_data_dir(plan, str(recorded))
         if not data_dir.is_dir():
             raise InputError(
                 [
@@ -46,16 +44,70 @@ def data_dir_of(plan: Plan, data_dir: Path | None) -> Path:
     return Path(data_dir)
 
 
+def recorded_data_dir(plan: Plan, recorded: str) -> Path:
+    """Find a recorded data folder: an absolute path as is; a relative one (plans record the
+    path relative to the folder solve ran in, or the folder name) against the current folder,
+    the plan folder and each folder above it. The first whose files have the recorded hashes
+    wins, else the first that exists (verify then reports the changed inputs)."""
+    path = Path(recorded)
+    if path.is_absolute():
+        return path
+    bases = [Path.cwd(), plan.plan_dir]
+    if ".." not in path.parts:  # the folders above the plan: for paths solve records
+        bases += Path(plan.plan_dir).resolve().parents
+    found = [base / path for base in bases if (base / path).is_dir()]
+    hashes = plan.summary.get("inputs")
+    for candidate in found:
+        if (
+            isinstance(hashes, dict)
+            and hashes
+            and all(
+                (candidate / name).is_file() and sha256(candidate / name) == str(digest).lower()
+                for name, digest in hashes.items()
+            )
+        ):
+            return candidate.resolve()
+    return (found[0] if found else plan.plan_dir / path).resolve()
+
+
 def check_status(plan: Plan, findings: Findings) -> None:
-    """verify proves feasibility and costs, not optimality: say so when the solver did not."""
+    """Only two kinds of plan verify: an optimal one, and the best plan a time-limited run
+    found (status time_limit, optimal false, options.time_limit set: fabplan writes it with a
+    warning). Any other status (e.g. infeasible) means the tables are not a solution of the
+    model. verify proves feasibility and costs, not optimality: a time-limited plan gets a
+    warning saying so."""
     summary = plan.summary
-    if summary.get("optimal", True) is False or summary.get("status", "optimal") != "optimal":
+    status, optimal = summary.get("status"), summary.get("optimal")
+    limit = (summary.get("options") or {}).get("time_limit")
+    timed = isinstance(limit, int | float) and not isinstance(limit, bool) and limit > 0
+    said = f"summary.json status '{status}' (termination '{summary.get('termination', '?')}')"
+    if status == "optimal" and optimal is not False:
+        return
+    if status == "optimal":
+        findings.violate(
+            "status", f"{said} but optimal is {optimal}: the summary contradicts itself"
+        )
+    elif status == "time_limit" and timed and optimal is not True:
         gap = summary.get("mip_gap")
         findings.warn(
             "plan",
-            f"status {summary.get('status', '?')} ({summary.get('termination', '?')}"
+            f"status time_limit ({summary.get('termination', '?')}"
             + (f", gap {gap:.4g}" if isinstance(gap, int | float) else "")
-            + "): the plan is not proven optimal; verify checks feasibility and costs only",
+            + f", time limit {limit:g} s): the plan is not proven optimal; verify checks "
+            "feasibility and costs only",
+        )
+    elif status == "time_limit":
+        findings.violate(
+            "status",
+            f"{said} but options.time_limit is {limit} and optimal is {optimal}: a plan marked "
+            "time-limited must come from a run with --time-limit that stopped before proving "
+            "optimality",
+        )
+    else:
+        findings.violate(
+            "status",
+            f"{said}: only an optimal plan, or the best plan of a run stopped by --time-limit "
+            "(status time_limit), is a plan",
         )
 
 

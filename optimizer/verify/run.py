@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from optimizer.verify import costs, finance, investment, operations, provenance, references
+from optimizer.verify import (
+    copies,
+    costs,
+    duals,
+    finance,
+    investment,
+    operations,
+    provenance,
+    references,
+    scenario_costs,
+)
 from optimizer.verify.context import Context
 from optimizer.verify.plan import read_plan
 from optimizer.verify.result import Findings, VerifyResult
@@ -25,6 +35,10 @@ CHECKS = (
     investment.check_integer,
     investment.check_nonnegative,
     costs.check_partner_summary,
+    copies.check_copies,
+    scenario_costs.check_scenario_costs,
+    duals.check_prices,
+    duals.check_binding,
 )
 
 
