@@ -58,14 +58,15 @@ def _install_run_timer() -> None:
 
 
 def _build(data_dir: Path):
-    from optimizer import console, pipeline
+    from optimizer import console
     from optimizer.inputs import load_case
     from optimizer.model import ModelOptions, build_model
+    from optimizer.run.single import pick_scenario
 
     console.set_verbosity(0)
     case = load_case(data_dir, {})
-    scenario = pipeline.pick_scenario(case, None)
-    return build_model(case, {scenario: 1.0}, ModelOptions())
+    case = case.for_scenarios({pick_scenario(case, None): 1.0})
+    return build_model(case, case.scenario_probabilities, ModelOptions())
 
 
 def _ours(ctx, work: Path) -> dict:

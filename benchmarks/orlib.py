@@ -322,7 +322,7 @@ def solve_case(
     threads: int | None = None,
 ):
     """`fabplan solve --integer --mip-gap 0` on the converted case, without reports."""
-    from optimizer.pipeline import SolveRequest, run_solve
+    from optimizer.run import SolveRequest, run_solve
 
     req = SolveRequest(
         data_dir=Path(data_dir),

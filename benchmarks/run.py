@@ -42,7 +42,7 @@ MEMORY_TARGET = 2.0
 def child_pipeline(data_dir: Path, out_dir: Path) -> dict:
     """Run the full pipeline as the CLI does, without the report."""
     from optimizer import console
-    from optimizer.pipeline import SolveRequest, run_solve
+    from optimizer.run import SolveRequest, run_solve
 
     console.set_verbosity(0)
     cpu0 = cpu_s()
@@ -61,17 +61,19 @@ def child_pipeline(data_dir: Path, out_dir: Path) -> dict:
 
 def child_write_model(data_dir: Path, mps: Path) -> dict:
     """Load, build and hand off exactly as the pipeline does, then write the LP as MPS."""
-    from optimizer import console, pipeline
+    from optimizer import console
     from optimizer.inputs import load_case
     from optimizer.model import ModelOptions, build_model
+    from optimizer.run.single import pick_scenario
+    from optimizer.run.steps import save_model
     from optimizer.solve import compile_model
 
     console.set_verbosity(0)
     case = load_case(data_dir, {})
-    scenario = pipeline.pick_scenario(case, None)
-    ctx = build_model(case, {scenario: 1.0}, ModelOptions())
+    case = case.for_scenarios({pick_scenario(case, None): 1.0})
+    ctx = build_model(case, case.scenario_probabilities, ModelOptions())
     compiled = compile_model(ctx)
-    pipeline._write_model(compiled, mps)
+    save_model(compiled, mps)
     return {"mps_bytes": mps.stat().st_size}
 
 

@@ -1,5 +1,8 @@
-"""Replace a folder atomically: a failed or interrupted write never leaves a half-written folder
-and never destroys the previous one.
+"""Write files and folders atomically: a failed or interrupted write never leaves a half-written
+file or folder and never destroys the previous one. Every output of fabplan goes through here.
+
+A single file (a report, summary.json, a diagnosis, a sweep table) is written to a temporary
+sibling and renamed over the old one (write_file_atomic).
 
 Files go to a temporary sibling folder first; only when everything is written is the old folder
 moved aside (kept as `.<name>.previous`, one generation) and the new one renamed into place.
@@ -69,8 +72,27 @@ def _pause_for_tests() -> None:
         time.sleep(float(seconds))
 
 
+def write_file_atomic(path: Path, data: str | bytes) -> Path:
+    """Replace `path` by `data` (text as UTF-8 with its \\n line ends kept) in one rename, so a
+    reader sees the old file or the new one, never half of one; returns `path`."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; an output file is readable like any other
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def write_text(path: Path, text: str) -> None:
-    """Write and flush a text file (UTF-8, \\n line ends) so a rename after it is durable."""
+    """Write and flush a text file (UTF-8, \\n line ends) inside a folder that replace_folder
+    renames into place afterwards, so the rename is durable."""
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write(text)
         f.flush()

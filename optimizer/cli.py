@@ -1,4 +1,5 @@
-"""The `fabplan` command line: thin wrappers over the pipeline, exit codes and error display.
+"""The `fabplan` command line: thin wrappers over the run modes (optimizer.run) and the
+report, verify and compare commands; exit codes and error display.
 
 Exit codes: 0 success; 1 a run that could not produce a plan (infeasible, solver failure,
 verification failed); 2 bad input or usage. Errors go to stderr without a traceback unless
@@ -148,9 +149,7 @@ def solve(
     ] = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option(
-            "--set", help="Override a parameter for this run, e.g. --set discount_rate=0.05."
-        ),
+        typer.Option("--set", help=SET_HELP),
     ] = None,
     integer: Annotated[
         bool, typer.Option("--integer", help="Binary site opening and whole build modules (MIP).")
@@ -206,7 +205,7 @@ def solve(
     """Solve a case and write the plan (tables, summary.json and report) atomically."""
     from optimizer import options
     from optimizer.inputs import parse_overrides
-    from optimizer.pipeline import SolveRequest, run_solve
+    from optimizer.run import SolveRequest, run_solve
 
     options.time_limit(time_limit)
     options.mip_gap(mip_gap)
@@ -243,12 +242,9 @@ def solve(
     if result.previous is not None:
         console.info(f"replaced the previous plan in {result.out_dir} (kept in {result.previous})")
     if console.verbosity() >= 1:
-        try:
-            from optimizer.report import print_summary
-        except ImportError:
-            console.info(f"plan written to {result.out_dir}")
-        else:
-            print_summary(result.out_dir)
+        from optimizer.report import print_summary
+
+        print_summary(result.out_dir)
 
 
 @app.command()
@@ -385,7 +381,7 @@ def sweep(
 ) -> None:
     """Solve many what-if cases in parallel; write sweep.csv and a sensitivity report."""
     from optimizer import options
-    from optimizer.sweep import run_sweep_command
+    from optimizer.run.sweep import run_sweep_command
 
     options.time_limit(time_limit)
     options.parallel("--workers", workers)

@@ -17,5 +17,3 @@ COST_COMPONENTS = (
     "shipping",
     "unmet_demand",
 )
-# components that do not depend on the scenario (first-stage decisions)
-FIRST_STAGE_COMPONENTS = ("financing", "site_fixed", "energy_capacity")

@@ -103,7 +103,7 @@ def output_file(option: str, path: Path | None, suffixes: tuple[str, ...] = ()) 
 
 
 def check_request(req) -> None:
-    """Every option of a pipeline.SolveRequest (for callers other than the CLI, e.g. sweeps)."""
+    """Every option of a run.SolveRequest (for callers other than the CLI, e.g. sweeps)."""
     time_limit(req.time_limit)
     mip_gap(req.mip_gap)
     cvar_alpha(req.cvar_alpha)

@@ -172,7 +172,7 @@ def solve_and_verify(data_dir: Path, tmp_path: Path, **request: object):
     """
     import pytest
 
-    from optimizer.pipeline import SolveRequest, run_solve
+    from optimizer.run import SolveRequest, run_solve
     from optimizer.verify import verify_plan
 
     tmp_path = Path(tmp_path)

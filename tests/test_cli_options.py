@@ -24,8 +24,9 @@ from fixtures import TINY, edited, write_tiny_case
 from optimizer.cli import main
 from optimizer.inputs import default_data_dir
 from optimizer.options import max_parallel
-from optimizer.pipeline import default_out_dir, recorded_data_dir
 from optimizer.plan.write import json_text
+from optimizer.run.steps import default_out_dir
+from optimizer.run.summary import recorded_data_dir
 from optimizer.verify import verify_plan
 
 

@@ -52,7 +52,7 @@ from fixtures import write_tiny_case
 from optimizer.diagnose import explain, screen
 from optimizer.errors import InputError, NoPlanError
 from optimizer.inputs import default_data_dir, load_case
-from optimizer.pipeline import SolveRequest, run_solve
+from optimizer.run import SolveRequest, run_solve
 
 BASE = {"base": 1.0}
 TW_FAB = {
@@ -304,7 +304,7 @@ def test_screening_stops_an_infeasible_case_before_the_build(tmp_path, changes, 
 )
 def test_elastic_resolve_explains_the_same_fixture(tmp_path, monkeypatch, changes, name):
     """With screening off the LP is infeasible; the elastic re-solve finds the least violation."""
-    monkeypatch.setattr("optimizer.diagnose.screen", lambda case, scenarios: [])
+    monkeypatch.setattr("optimizer.diagnose.screen", lambda case: [])
     data = capped_case(tmp_path / "data", **changes)
     error = no_plan(data, tmp_path / "plan")
     assert "no plan satisfies every constraint" in str(error)
@@ -323,7 +323,7 @@ def test_elastic_resolve_explains_the_same_fixture(tmp_path, monkeypatch, change
 def test_no_build_possible_anywhere_is_infeasible_before_the_solver(tmp_path, monkeypatch):
     """With no build online by 2026 anywhere the cap row has no variable at all: the model build
     reports it (TrivialInfeasibility) and the elastic re-solve still explains it."""
-    monkeypatch.setattr("optimizer.diagnose.screen", lambda case, scenarios: [])
+    monkeypatch.setattr("optimizer.diagnose.screen", lambda case: [])
     data = capped_case(tmp_path / "data", tw={"lead_time_years": 2}, us={"lead_time_years": 2})
     error = no_plan(data, tmp_path / "plan")
     assert error.details[0].startswith(
@@ -352,7 +352,7 @@ def lp_only_conflict(path: Path) -> Path:
 def test_lp_only_conflict_is_explained_by_the_elastic_resolve(tmp_path):
     data = lp_only_conflict(tmp_path / "data")
     case = load_case(data)
-    assert [f for f in screen(case, BASE) if f.severity == "error"] == []
+    assert [f for f in screen(case.for_scenarios(BASE)) if f.severity == "error"] == []
     error = no_plan(data, tmp_path / "plan")
     first = error.details[0]
     assert first.startswith(
@@ -459,7 +459,7 @@ MONEY = [
 
 @pytest.mark.parametrize(("changes", "readings"), [pytest.param(c, r, id=i) for i, c, r in MONEY])
 def test_money_family_sentence_names_its_row(tmp_path, monkeypatch, changes, readings):
-    monkeypatch.setattr("optimizer.diagnose.screen", lambda case, scenarios: [])
+    monkeypatch.setattr("optimizer.diagnose.screen", lambda case: [])
     changes = dict(changes)
     changes["tw"] = CHEAP
     changes["us"] = {**CHEAP, **changes.get("us", {})}
@@ -529,7 +529,7 @@ def test_site_above_its_limit_never_reaches_the_model(tmp_path):
 
 
 def warnings_of(case, scenarios=BASE) -> list:
-    found = screen(case, scenarios)
+    found = screen(case.for_scenarios(scenarios))
     assert [f for f in found if f.severity == "error"] == []
     return found
 
@@ -726,7 +726,7 @@ def test_partner_held_to_a_share_it_cannot_fund_stops_every_build(tmp_path):
 
 def test_default_data_screens_without_errors():
     case = load_case(default_data_dir())
-    found = screen(case, {case.params.default_scenario: 1.0})
+    found = screen(case.for_scenarios({case.params.default_scenario: 1.0}))
     assert [f for f in found if f.severity == "error"] == []
 
 

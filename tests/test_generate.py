@@ -55,7 +55,7 @@ def test_s_writes_every_file_of_the_contract_and_loads_cleanly(case_s: Path):
     # nor does the pre-solve screening find demand that cannot be met in time
     from optimizer.diagnose import screen
 
-    assert screen(case, {"base": 1.0}) == []
+    assert screen(case.for_scenarios({"base": 1.0})) == []
 
 
 def test_s_has_realistic_magnitudes_and_growing_demand(case_s: Path):
@@ -146,7 +146,7 @@ def _production_variables(case) -> int:
 
 
 def test_s_solves_to_optimality_verifies_and_has_the_stated_size(case_s: Path, tmp_path: Path):
-    from optimizer.pipeline import SolveRequest, run_solve
+    from optimizer.run import SolveRequest, run_solve
     from optimizer.verify import verify_plan
 
     result = run_solve(SolveRequest(data_dir=case_s, out_dir=tmp_path / "plan", report_formats=()))

@@ -305,10 +305,6 @@ def test_default_data_dir_is_the_repository_data_folder():
     assert (expected.parent / "pyproject.toml").is_file()
 
 
-@pytest.mark.skipif(
-    not (default_data_dir() / "parameters.csv").is_file(),
-    reason="the default dataset in data/ is not written yet (another helper is on it)",
-)
 def test_default_dataset_loads():
     # Minimums from issue 2, section 4.
     case = load_case(default_data_dir())
@@ -326,10 +322,6 @@ def test_default_dataset_loads():
     assert isinstance(case.demand, pd.DataFrame) and (case.demand["_line"] > 1).all()
 
 
-@pytest.mark.skipif(
-    not (default_data_dir() / "README.md").is_file(),
-    reason="data/README.md is not written yet (another helper is on it)",
-)
 def test_data_readme_documents_every_file_column_and_parameter():
     # The schema tables are the contract; the user-facing description must not fall behind.
     from optimizer.inputs.schema import FILES, PARAMS

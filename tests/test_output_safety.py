@@ -24,7 +24,7 @@ from optimizer.atomic import PAUSE_ENV
 from optimizer.cli import main
 from optimizer.errors import NoPlanError, UsageError
 from optimizer.outputs import PLAN, claim_output, lock_output
-from optimizer.pipeline import SolveRequest, run_solve
+from optimizer.run import SolveRequest, run_solve
 
 
 def cli(*args: object) -> int:

@@ -304,7 +304,7 @@ def test_every_problem_is_reported_together(tiny_case_dir):
 
 
 def test_solve_records_overrides_and_verify_applies_them(tiny_case_dir, tmp_path):
-    from optimizer.pipeline import SolveRequest, run_solve
+    from optimizer.run import SolveRequest, run_solve
     from optimizer.verify import verify_plan
 
     overrides = parse_overrides(["sites.capex_usd_per_wspm*=1.2", "demand.gpus[base,2027]=400000"])

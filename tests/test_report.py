@@ -23,8 +23,9 @@ import pandas as pd
 import pytest
 
 from optimizer.errors import InputError, UsageError
+from optimizer.plan.schema import BINDING_KEYS, SCHEMA
+from optimizer.render.fmt import count, money, number, pct, year
 from optimizer.report import parse_formats, print_summary, write_reports
-from optimizer.report.fmt import count, money, number, pct, year
 
 FIXTURE = Path(__file__).parent / "data" / "report_plan"
 # In CI (.ci/run installs Chromium) the browser tests must run, never be skipped silently.
@@ -433,7 +434,16 @@ def test_binding_constraints_are_told_in_sentences_in_ranked_order(rendered):
     assert positions == sorted(positions)  # impact order kept
     assert "TW_SOUTH is at its 130,000 wspm limit from 2029" in md
     ranks = page.table("binding")
-    assert ranks["Where"].tolist() == binding["index"].tolist()
+    keys = binding[list(BINDING_KEYS)].itertuples(index=False)
+    where = [
+        " / ".join(
+            str(int(float(v)) if k == "year" else v)
+            for k, v in zip(BINDING_KEYS, row, strict=True)
+            if pd.notna(v) and str(v) != ""
+        )
+        for row in keys
+    ]
+    assert ranks["Where"].tolist() == where  # the filled key columns, joined
 
 
 def test_energy_contracts_and_prices_equal_the_plan_tables(rendered):
@@ -637,7 +647,7 @@ def test_expected_values_over_two_scenarios(plan_dir):
 def test_a_limit_binding_in_several_years_is_one_finding(plan_dir):
     binding = csv(plan_dir, "binding")
     extra = binding.iloc[[0, 0]].copy()  # TW_SOUTH's site limit, also in 2030 and 2031
-    extra["index"] = ["TW_SOUTH 2030", "TW_SOUTH 2031"]
+    extra["year"] = [2030, 2031]
     extra["impact_usd"] = [1.0, 2.0]
     pd.concat([binding, extra]).to_csv(plan_dir / "binding.csv", index=False)
     page, md = render(plan_dir, ("html", "md"))
@@ -1086,7 +1096,7 @@ def test_end_to_end_stochastic_run_reports_what_the_solver_wrote(tmp_path):
     numbers of summary.json, scenario_costs.csv and regret.csv as written."""
     from fixtures import write_tiny_case
 
-    from optimizer.pipeline import SolveRequest, run_solve
+    from optimizer.run import SolveRequest, run_solve
 
     data = write_tiny_case(
         tmp_path / "data",
@@ -1254,7 +1264,7 @@ def test_integer_plan_without_fixed_lp_prices_says_so(plan_dir):
     make_integer(plan_dir, status="time_limit", optimal=False, mip_gap=0.01)
     prices = csv(plan_dir, "prices").assign(usd_per_gpu=0.0)
     prices.to_csv(plan_dir / "prices.csv", index=False)
-    (plan_dir / "binding.csv").write_text("family,index,shadow_price,unit,impact_usd,meaning\n")
+    (plan_dir / "binding.csv").write_text(",".join(SCHEMA["binding"].names) + "\n")
     page, _ = render(plan_dir, ("html",))
     assert "returned no prices for this plan" in page.leads["limits"]
     assert "t-prices" not in page.tables and "t-binding" not in page.tables

@@ -37,7 +37,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer.cli import main as fabplan_main
-from optimizer.pipeline import SolveRequest, run_solve
+from optimizer.run import SolveRequest, run_solve
 from optimizer.verify import verify_plan
 
 REL = 1e-6

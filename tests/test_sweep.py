@@ -17,8 +17,8 @@ from fixtures import write_tiny_case
 
 from optimizer.errors import InputError, UsageError
 from optimizer.inputs import parse_overrides
-from optimizer.pipeline import SolveRequest, run_solve
-from optimizer.sweep import run_sweep, run_sweep_command
+from optimizer.run import SolveRequest, run_solve
+from optimizer.run.sweep import run_sweep, run_sweep_command
 from optimizer.sweep.cases import csv_design, split_list, vary_design
 from optimizer.verify import verify_plan
 

@@ -104,7 +104,7 @@ def test_chart_labels_are_drawn_as_typed(text):
     backslash once (it used to be doubled: a site named a\\b appeared as a\\\\b)."""
     from matplotlib.figure import Figure
 
-    from optimizer.report.charts import label
+    from optimizer.render.charts import label
 
     drawn, is_math = Figure().text(0, 0, label(text))._preprocess_math(label(text))
     assert is_math is False

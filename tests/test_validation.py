@@ -928,13 +928,6 @@ def test_validate_writes_nothing(tmp_path):
     assert snapshot(tmp_path) == before
 
 
-needs_default_data = pytest.mark.skipif(
-    not (default_data_dir() / "parameters.csv").is_file(),
-    reason="the default dataset in data/ is not written yet (another helper is on it)",
-)
-
-
-@needs_default_data
 def test_cli_init_then_validate_round_trip(tmp_path):
     new = tmp_path / "mycase"
     run = fabplan("init", new, cwd=tmp_path)
@@ -945,7 +938,6 @@ def test_cli_init_then_validate_round_trip(tmp_path):
     assert "valid" in run.stdout
 
 
-@needs_default_data
 def test_cli_init_refuses_a_non_empty_folder(tmp_path, tiny_case_dir):
     run = fabplan("init", tiny_case_dir, cwd=tmp_path)
     assert run.returncode == 2

@@ -28,7 +28,7 @@ import pytest
 from fixtures import write_tiny_case
 
 from optimizer.errors import NoPlanError
-from optimizer.pipeline import SolveRequest, run_solve
+from optimizer.run import SolveRequest, run_solve
 from optimizer.verify import VerifyResult, command, run_verify_command, verify_plan
 
 PRICE_2025 = (3500 + 5 * 15 + 3 * (135 + 0.494 * 50)) / 15  # 270.2733 USD/GPU
@@ -155,7 +155,7 @@ def _integer_plan(tmp_path: Path) -> tuple[Path, Path, bool]:
     """A time-limited integer plan of the tiny case: a real one when a small --time-limit stops
     HiGHS after it found a plan (usual at 0.01 s); when every limit tried ends either with no
     plan or optimal (timing depends on the machine), the optimal plan's summary is marked as
-    a run stopped by a 0.01 s time limit, the way pipeline.py writes one. Returns (plan, data,
+    a run stopped by a 0.01 s time limit, the way a solve writes one. Returns (plan, data,
     real)."""
     data = write_tiny_case(tmp_path / "data")
     last = None
@@ -310,7 +310,7 @@ def test_price_row_of_no_demand_row(plan: Path) -> None:
 
 def test_binding_shadow_price_edited(plan: Path) -> None:
     path = plan / "binding.csv"
-    where = {"family": "site_size", "index": "US_FAB / 2025"}
+    where = {"family": "site_size", "site": "US_FAB", "year": "2025"}
     before = float(cell(path, where, "shadow_price"))
     line = edit_cell(path, where, "shadow_price", repr(before * 1.5))
     messages = found(plan, "binding")
@@ -324,7 +324,7 @@ def test_binding_capacity_price_moves_the_gpu_price(plan: Path) -> None:
     # the 2027 capacity shadow prices enter the marginal cost of the 2027 demand row: editing
     # one (and its meaning, so the text agrees) contradicts prices.csv
     path = plan / "binding.csv"
-    where = {"family": "capacity", "index": "base / TW_FAB / 2027"}
+    where = {"family": "capacity", "scenario": "base", "site": "TW_FAB", "year": "2027"}
     before = float(cell(path, where, "shadow_price"))
     edit_cell(path, where, "shadow_price", repr(before - 1000.0))
     meaning = cell(path, where, "meaning").rsplit("$", 1)[0] + f"${abs(before - 1000.0):,.2f}"
@@ -343,8 +343,7 @@ def test_binding_row_that_is_not_tight(plan: Path) -> None:
     line = add_row(
         plan / "binding.csv",
         [
-            "capacity",
-            "base / TW_FAB / 2025",
+            *("capacity", "base", "TW_FAB", "", "", "", "", "", "2025"),
             "-100.0",
             "USD (NPV) per wafer",
             "0.0",
@@ -363,15 +362,15 @@ def test_binding_row_that_is_not_tight(plan: Path) -> None:
 def test_binding_row_of_an_unknown_site_and_wrong_sign(plan: Path) -> None:
     path = plan / "binding.csv"
     line = edit_cell(
-        path, {"family": "capacity", "index": "base / US_FAB / 2026"}, "index", "base / XX / 2026"
+        path, {"family": "capacity", "site": "US_FAB", "year": "2026"}, "site", "XX"
     )
-    where = {"family": "concentration", "index": "TW / 2026"}
+    where = {"family": "concentration", "region": "TW", "year": "2026"}
     before = float(cell(path, where, "shadow_price"))
     sign = edit_cell(path, where, "shadow_price", repr(-before))
     messages = found(plan, "binding")
     assert (
         f"binding: binding.csv line {line}: capacity base / XX / 2026: no such capacity row in "
-        "this case (index is scenario / site / year)" in messages
+        "this case (keys scenario, site, year)" in messages
     )
     assert any(
         m.startswith(f"binding: binding.csv line {sign}: concentration TW / 2026: shadow_price ")
@@ -428,7 +427,10 @@ def test_binding_row_of_a_balance_row(plan: Path) -> None:
     # demand rows have their price in prices.csv; they are balance rows, never binding limits
     line = add_row(
         plan / "binding.csv",
-        ["demand", "base / GPU_N3 / global / 2025", "270.0", "USD (NPV) per GPU", "0.0", "$270.00"],
+        [
+            *("demand", "base", "", "GPU_N3", "global", "", "", "", "2025"),
+            *("270.0", "USD (NPV) per GPU", "0.0", "$270.00"),
+        ],
     )
     assert found(plan, "binding") == [
         f"binding: binding.csv line {line}: demand base / GPU_N3 / global / 2025: family "

@@ -14,18 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from optimizer.compare.noise import GPU_TOL, MW_TOL, MWH_TOL, WSPM_TOL, money_differs_series
+from optimizer.compare.sentences import headline_sentences, warnings
 from optimizer.errors import InputError
-from optimizer.report import tables
-from optimizer.report.reader import Plan, read_plan
-
-# Differences at or below these are solver noise, not decisions.
-WSPM_TOL = 0.5  # wafer starts per month
-MW_TOL = 1e-3
-MWH_TOL = 1.0
-GPU_TOL = 0.5
-USD_TOL = 1.0  # plus USD_REL_TOL of the larger amount
-USD_REL_TOL = 1e-9
-SHARE_POINT = 0.01  # partner shares that move by more than one percentage point are reported
+from optimizer.plan import statistics
+from optimizer.plan.read import Plan, read_plan
 
 
 @dataclass
@@ -75,7 +68,7 @@ class Comparison:
         return bool(
             (self.builds["diff_wspm"].abs() > WSPM_TOL).any()
             or (self.capacity["diff_wspm"].abs() > WSPM_TOL).any()
-            or _money_differs(self.partners["usd_a"], self.partners["usd_b"]).any()
+            or money_differs_series(self.partners["usd_a"], self.partners["usd_b"]).any()
             or (self.contracts["diff_mw"].abs() > MW_TOL).any()
             or (self.energy["diff_mwh"].abs() > MWH_TOL).any()
             or (self.unmet["diff_gpus"].abs() > GPU_TOL).any()
@@ -84,8 +77,6 @@ class Comparison:
 
 def compare_plans(plan_a: Path, plan_b: Path) -> Comparison:
     """Read two plan folders and compute their differences (B minus A) and headline sentences."""
-    from optimizer.compare.sentences import headline_sentences, warnings
-
     a, b = _read_both(Path(plan_a), Path(plan_b))
     info = _site_info(a, b)
     builds = _builds(a, b, info)
@@ -129,8 +120,8 @@ def _read_both(folder_a: Path, folder_b: Path) -> tuple[Plan, Plan]:
 def _site_info(a: Plan, b: Plan) -> pd.DataFrame:
     """site, region, existing_wspm: plan A's sites.csv first, plan B's for sites A lacks."""
     cols = ["site", "region", "existing_wspm"]
-    info_a = tables.site_info(a)[cols].set_index("site")
-    info_b = tables.site_info(b)[cols].set_index("site")
+    info_a = statistics.site_info(a)[cols].set_index("site")
+    info_b = statistics.site_info(b)[cols].set_index("site")
     info_a["region"] = info_a["region"].replace("", np.nan)
     info_b["region"] = info_b["region"].replace("", np.nan)
     info = info_a.combine_first(info_b)
@@ -263,7 +254,7 @@ def _energy_by_source(plan: Plan) -> pd.DataFrame:
     source 'unknown'."""
     use = plan["energy"].merge(plan["contracts"][["contract", "source"]], on="contract", how="left")
     use["source"] = use["source"].fillna("unknown")
-    return tables.expected(use, ["source", "year"], ["mwh"], plan)
+    return statistics.expected(use, ["source", "year"], ["mwh"], plan)
 
 
 def _energy(a: Plan, b: Plan) -> pd.DataFrame:
@@ -275,10 +266,10 @@ def _energy(a: Plan, b: Plan) -> pd.DataFrame:
 def _costs(a: Plan, b: Plan) -> pd.DataFrame:
     """NPV by component in the documented order; `change` is relative to plan A (NaN at 0)."""
     frame = _pair(a["costs"], b["costs"], ["component"], "npv_usd", "diff_usd")
-    order = {c: i for i, c in enumerate(tables.COST_ORDER)}
+    order = {c: i for i, c in enumerate(statistics.COST_ORDER)}
     frame["_order"] = frame["component"].map(order).fillna(len(order))
     frame = frame.sort_values(["_order", "component"]).drop(columns="_order")
-    frame["label"] = frame["component"].map(tables.COST_LABELS).fillna(frame["component"])
+    frame["label"] = frame["component"].map(statistics.COST_LABELS).fillna(frame["component"])
     base = frame["npv_usd_a"].where(frame["npv_usd_a"] != 0)
     frame["change"] = frame["diff_usd"] / base
     cols = ["component", "label", "npv_usd_a", "npv_usd_b", "diff_usd", "change"]
@@ -287,20 +278,11 @@ def _costs(a: Plan, b: Plan) -> pd.DataFrame:
 
 def _unmet(a: Plan, b: Plan) -> pd.DataFrame:
     """Expected unmet GPUs by year, for years with unmet demand in either plan."""
-    ua = tables.expected(a["unmet"], ["year"], ["gpus"], a)
-    ub = tables.expected(b["unmet"], ["year"], ["gpus"], b)
+    ua = statistics.expected(a["unmet"], ["year"], ["gpus"], a)
+    ub = statistics.expected(b["unmet"], ["year"], ["gpus"], b)
     frame = _pair(ua, ub, ["year"], "gpus", "diff_gpus")
     keep = (frame["gpus_a"] > GPU_TOL) | (frame["gpus_b"] > GPU_TOL)
     return frame[keep].reset_index(drop=True)
-
-
-def _money_differs(a: pd.Series, b: pd.Series) -> pd.Series:
-    scale = np.maximum(a.abs(), b.abs())
-    return (b - a).abs() > USD_TOL + USD_REL_TOL * scale
-
-
-def money_differs(a: float, b: float) -> bool:
-    return abs(b - a) > USD_TOL + USD_REL_TOL * max(abs(a), abs(b))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,8 +318,8 @@ def _headline(c: Comparison) -> pd.DataFrame:
     """The plans' headline numbers side by side (EVPI and VSS when either plan has them)."""
 
     def measures(plan: Plan) -> dict[str, float]:
-        energy = tables.expected(plan["energy"], ["year"], ["mwh", "co2_t"], plan)
-        unmet = tables.expected(plan["unmet"], ["year"], ["gpus"], plan)
+        energy = statistics.expected(plan["energy"], ["year"], ["mwh", "co2_t"], plan)
+        unmet = statistics.expected(plan["unmet"], ["year"], ["gpus"], plan)
         builds = plan["builds"][plan["builds"]["wspm"] > WSPM_TOL]
         out = {
             "total_cost": float(plan["costs"]["npv_usd"].sum()),

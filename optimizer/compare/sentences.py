@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from optimizer.compare.comparison import (
+from optimizer.compare.noise import (
     GPU_TOL,
     MW_TOL,
     MWH_TOL,
@@ -20,12 +20,22 @@ from optimizer.compare.comparison import (
     WSPM_TOL,
     money_differs,
 )
-from optimizer.report.fmt import count, money, number, pct
-from optimizer.report.tables import year_list
+from optimizer.plan.statistics import year_list
+from optimizer.render.fmt import (
+    count,
+    money,
+    mw,
+    number,
+    pct,
+    signed_count,
+    signed_money,
+    signed_number,
+    signed_pct,
+)
 
 if TYPE_CHECKING:
     from optimizer.compare.comparison import Comparison
-    from optimizer.report.reader import Plan
+    from optimizer.plan.read import Plan
 
 MAX_SITE_SENTENCES = 8
 MAX_LISTED = 4  # regions, sources or contracts named in one sentence
@@ -349,43 +359,6 @@ def _unknown_contracts(plan: Plan) -> bool:
 
 # ---------------------------------------------------------------------------------------------
 # formatting
-
-
-def signed_money(usd: float) -> str:
-    """+$2.4B, -$310M, $0."""
-    if not money_differs(0.0, usd):
-        return "$0"
-    return f"{'+' if usd > 0 else '-'}{money(abs(usd))}"
-
-
-def signed_pct(change: float) -> str:
-    """+3.1%, -0.05% (two decimals below 0.1%), 0.0%."""
-    if change is None or math.isnan(change):
-        return "–"
-    decimals = 1 if abs(change) >= 0.001 or change == 0 else 2
-    text = pct(abs(change), decimals)
-    if float(text.rstrip("%")) == 0:
-        return text
-    return f"{'+' if change > 0 else '-'}{text}"
-
-
-def signed_number(value: float, decimals: int = 0, tol: float = 0.0) -> str:
-    """+1,000, -500, 0 (within `tol`)."""
-    if abs(value) <= tol:
-        return "0"
-    text = number(abs(value), decimals)
-    if text.strip("0.,") == "":
-        return text
-    return f"{'+' if value > 0 else '-'}{text}"
-
-
-def signed_count(value: float) -> str:
-    """+1.2 million, -300,000."""
-    return f"{'+' if value > 0 else '-'}{count(abs(value))}"
-
-
-def mw(value: float) -> str:
-    return number(value, 1 if 0 < abs(value) < 10 else 0)
 
 
 def value_text(value: object) -> str:

@@ -28,16 +28,15 @@ def write_comparison(
     comparison: Comparison, out_dir: Path, formats: Iterable[str] = FORMATS
 ) -> list[Path]:
     """Write the requested formats into `out_dir` (replaced as a whole); return the files."""
-    from optimizer.compare import html
-    from optimizer.compare.document import build_document
-    from optimizer.report import markdown
+    from optimizer.compare.document import PAGE, build_document
+    from optimizer.render import html, markdown
 
     wanted = _formats(formats)
     out_dir = Path(out_dir)
     plans = [comparison.plan_a.folder, comparison.plan_b.folder]
     with claim_output(out_dir, COMPARISON, plan_inputs(plans)):
         doc = build_document(comparison)
-        texts = {"md": lambda: markdown.render(doc), "html": lambda: html.render(doc)}
+        texts = {"md": lambda: markdown.render(doc), "html": lambda: html.render(doc, PAGE)}
 
         def fill(tmp: Path) -> None:
             for fmt in wanted:

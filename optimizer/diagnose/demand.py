@@ -28,9 +28,10 @@ from optimizer.errors import Problem
 KEYS = ["scenario", "year"]
 
 
-def screen_demand(case, scenarios: dict[str, float], reach: pd.DataFrame) -> list[Problem]:
+def screen_demand(case, reach: pd.DataFrame) -> list[Problem]:
     """One warning per (scenario, year) whose demand exceeds the most that can be delivered."""
-    dem = case.demand[case.demand["scenario"].isin(list(scenarios)) & (case.demand["gpus"] > 0)]
+    planned = case.demand["scenario"].isin(list(case.scenario_probabilities))
+    dem = case.demand[planned & (case.demand["gpus"] > 0)]
     if dem.empty:
         return []
     dem = dem[[*KEYS, "product", "market", "gpus", LINE]].rename(columns={LINE: "line"})

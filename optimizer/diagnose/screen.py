@@ -15,18 +15,20 @@ from optimizer.diagnose.demand import screen_demand
 from optimizer.diagnose.energy import screen_energy
 from optimizer.diagnose.forced import Forced, caps_too_tight, forced_builds
 from optimizer.diagnose.reach import funding_options, region_shares, site_reach
-from optimizer.diagnose.text import LINE, TOL, cell, num, problem, ref, share, share_up, usd, val
+from optimizer.diagnose.text import LINE, TOL, cell, num, problem, ref, share, share_up, val
 from optimizer.errors import Problem
 from optimizer.inputs.references import Noted
+from optimizer.render.fmt import usd
 
 
-def screen(case, scenarios: dict[str, float]) -> list[Problem]:
-    """Findings about inputs that cannot work (severity error) or will leave demand unmet."""
+def screen(case) -> list[Problem]:
+    """Findings about inputs that cannot work (severity error) or will leave demand unmet, over
+    the scenarios the case plans for (Case.for_scenarios)."""
     reach = site_reach(case)
     forced = forced_builds(case)
     findings = [*_concentration(case, forced), *_finance(case, forced)]
     findings += _no_capital(case, reach, findings)
-    findings += screen_demand(case, scenarios, reach)
+    findings += screen_demand(case, reach)
     findings += screen_energy(case, reach)
     return findings
 

@@ -47,22 +47,6 @@ def cell(x: float) -> str:
     return str(val(x))
 
 
-def usd(x: float) -> str:
-    """Money the way a planner says it: $52B, $1.2B, $450M, $12,000."""
-    if math.isinf(x):
-        return "unlimited"
-    ax = abs(x)
-    if ax >= 1e9:
-        return f"${_sig(x / 1e9)}B"
-    if ax >= 1e6:
-        return f"${_sig(x / 1e6)}M"
-    return f"${x:,.0f}"
-
-
-def _sig(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
-
-
 def share(x: float) -> str:
     """A share as written in the inputs, at least two decimals: 0.40, 0.49, 0.333 (0 and 1 bare)."""
     if x in (0.0, 1.0):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 
 from optimizer.diagnose.forced import Forced
-from optimizer.diagnose.text import cell, listing, num, ref, share, usd
+from optimizer.diagnose.text import cell, listing, num, ref, share
+from optimizer.render.fmt import usd
 
 SITES = "sites.csv"
 PARTNERS = "partners.csv"

@@ -9,7 +9,7 @@ represented as documented on each field, so downstream code needs no special cas
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -50,7 +50,9 @@ class Case:
     products:         product, node, gpus_per_wafer
     demand:           scenario, year (int), product, market, gpus
     scenarios:        scenario, probability, description (always present; when scenarios.csv is
-                      absent: the scenarios of demand.csv with equal probabilities)
+                      absent: the scenarios of demand.csv with equal probabilities). A run plans
+                      over the scenarios of this table with these probabilities: `for_scenarios`
+                      gives the view a run solves (one scenario, or all with weight).
     shipping:         region, market, cost_usd_per_gpu (always present; when shipping.csv is
                       absent: every site region x every market at cost 0)
     energy:           contract, region, source, price_usd_per_mwh, max_mw, capacity_factor,
@@ -88,6 +90,27 @@ class Case:
     @property
     def markets(self) -> list[str]:
         return sorted(self.demand["market"].unique())
+
+    @property
+    def scenario_probabilities(self) -> dict[str, float]:
+        """Scenario -> probability, in the table's order: what the model weighs costs by."""
+        return {
+            str(name): float(p)
+            for name, p in zip(
+                self.scenarios["scenario"], self.scenarios["probability"], strict=True
+            )
+        }
+
+    def for_scenarios(self, probabilities: dict[str, float]) -> Case:
+        """This case planned over `probabilities` only (scenario -> weight; a scenario not in
+        the table, such as the mean-demand one, gets an empty description), so a run carries
+        its scenarios in the case instead of in a dict beside it."""
+        table = self.scenarios.set_index("scenario").reindex(list(probabilities))
+        table["probability"] = [float(p) for p in probabilities.values()]
+        table["description"] = table["description"].fillna("")
+        table["_line"] = table["_line"].fillna(-1).astype(int)
+        table = table.rename_axis("scenario").reset_index()
+        return replace(self, scenarios=table)
 
     def inventory(self) -> dict[str, int]:
         """Counts shown by `fabplan validate`."""

@@ -1,24 +1,21 @@
 """The planning model, composed from one module per concern (the way SWITCH composes modules).
 
-Each module exposes `add(ctx)` (its sets, variables, constraints and cost terms) and
-`extract(ctx, sol)` (its result tables). A new concern is one new module added to MODULES.
+Each concern module declares `CONCERN` (optimizer/model/registry.py): its constraint families,
+the concerns it requires, `add(ctx)` (its sets, variables, constraints and cost terms) and
+`extract(ctx, sol)` (its result tables). A new concern is one new module: the registry finds it
+and orders it after what it requires (docs/adding-a-concern.md). Pyomo is imported only when a
+model is built, so the registry and the report can read the declarations without it.
 """
 
 from __future__ import annotations
 
-from pyomo.common.gc_manager import PauseGC
-
 from optimizer.contract import COST_COMPONENTS
 from optimizer.inputs.case import Case
-from optimizer.model import capacity, energy, finance, policy, production, risk
 from optimizer.model.context import ModelContext, ModelOptions, Scale, TrivialInfeasibility
-
-MODULES = (capacity, production, energy, finance, policy, risk)  # risk last: it reads all costs
-
+from optimizer.model.registry import concerns
 
 __all__ = [
     "COST_COMPONENTS",
-    "MODULES",
     "ModelContext",
     "ModelOptions",
     "Scale",
@@ -31,9 +28,11 @@ def build_model(
     case: Case, scenarios: dict[str, float], options: ModelOptions | None = None
 ) -> ModelContext:
     """Build the Pyomo model for `case` over `scenarios` (name -> probability)."""
+    from pyomo.common.gc_manager import PauseGC
+
     ctx = ModelContext(case=case, scenarios=scenarios, options=options or ModelOptions())
     with PauseGC():
-        for module in MODULES:
-            module.add(ctx)
+        for concern in concerns():
+            concern.add(ctx)
         ctx.build_objective()
     return ctx

@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimizer.diagnose import explain_capacity
 from optimizer.model.context import ModelContext, terms_frame
+from optimizer.model.registry import Concern, Family
 
 
 def prepare(ctx: ModelContext) -> None:
@@ -82,9 +84,6 @@ def _add_site_size(ctx: ModelContext, sites, builds, opens) -> None:
         terms,
         "<=",
         -opens["existing_wspm"].to_numpy() / s.wspm,
-        s.wspm,
-        "wspm",
-        lambda r: f"{r.site} is at its site limit (max_wspm) in {r.year}",
     )
 
 
@@ -100,16 +99,7 @@ def _add_stay_open(ctx: ModelContext, opens) -> None:
             terms_frame(rows, "open", pairs["pos"], -1.0),
         ]
     )
-    ctx.add_constraints(
-        "stay_open",
-        pairs[["site", "year"]],
-        terms,
-        "<=",
-        0.0,
-        1.0,
-        "site-year",
-        lambda r: f"{r.site} must stay open from {r.year - 1} to {r.year}",
-    )
+    ctx.add_constraints("stay_open", pairs[["site", "year"]], terms, "<=", 0.0)
 
 
 def _add_modules(ctx: ModelContext, sites, builds) -> None:
@@ -127,10 +117,7 @@ def _add_modules(ctx: ModelContext, sites, builds) -> None:
             terms_frame(rows, "modules", rows, -mod["module_wspm"].to_numpy() / s.wspm),
         ]
     )
-    ctx.add_constraints(
-        "build_modules", mod[["site", "year"]], terms, "==", 0.0, s.wspm, "wspm", limit=False
-    )
-    ctx.data["modules"] = mod
+    ctx.add_constraints("build_modules", mod[["site", "year"]], terms, "==", 0.0)
 
 
 def available_terms(ctx: ModelContext) -> pd.DataFrame:
@@ -139,7 +126,7 @@ def available_terms(ctx: ModelContext) -> pd.DataFrame:
 
 
 def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
-    """builds.csv and capacity.csv (capex and grant columns are filled by finance)."""
+    """builds.csv (finance adds the capex and grant columns) and capacity.csv."""
     case = ctx.case
     sites = case.sites
     b = ctx.data["builds"].copy()
@@ -158,4 +145,44 @@ def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
     cap["installed_wspm"] = cap["existing_wspm"] + cap["built_online"]
     cap["available_wspm"] = cap["existing_wspm"] + cap["ramped"]
     capacity = cap[["site", "year", "installed_wspm", "available_wspm", "open"]]
-    return {"builds": b, "capacity": capacity}
+    built = b[b["wspm"] > 1e-6].reset_index(drop=True)  # one row per build decision
+    return {"builds": built, "capacity": capacity}
+
+
+CONCERN = Concern(
+    name="capacity",
+    families=(
+        Family(
+            name="site_size",
+            kind="limit",
+            elastic=True,
+            source="sites.csv max_wspm, existing_wspm",
+            unit="wspm",
+            words="site capacity limits (sites.csv max_wspm)",
+            binds="{site} is at its site limit (max_wspm) in {year}",
+            infeasible=explain_capacity.site_size,
+        ),
+        Family(
+            name="stay_open",
+            kind="limit",
+            elastic=True,
+            source="sites.csv existing_wspm",
+            unit="site-year",
+            words="sites staying open once opened",
+            binds=lambda r: f"{r.site} must stay open from {r.year - 1} to {r.year}",
+            infeasible=explain_capacity.stay_open,
+        ),
+        Family(  # a definition of the integer build count, not a limit of the data
+            name="build_modules",
+            kind="balance",
+            elastic=False,
+            source="sites.csv module_wspm",
+            unit="wspm",
+            words="whole build modules (sites.csv module_wspm)",
+            binds="{site} builds whole modules of module_wspm in {year}",
+            infeasible=None,
+        ),
+    ),
+    add=add,
+    extract=extract,
+)

@@ -12,13 +12,16 @@ domain units (USD, wspm, wafers, GPUs, MWh) when results are extracted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression
 
 from optimizer.inputs.case import Case
+from optimizer.model.registry import Family, family
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,19 @@ class Scale:
     gpus: float = 1e3  # demand: thousand GPUs
     mwh: float = 1e3  # energy: GWh
     mw: float = 1.0  # contracted capacity: MW
+
+    @property
+    def units(self) -> dict[str, float]:
+        """Domain units per model unit, by the unit label of a constraint family."""
+        return {
+            "wspm": self.wspm,
+            "USD": self.usd,
+            "wafer": self.wafers,
+            "GPU": self.gpus,
+            "MWh": self.mwh,
+            "MW": self.mw,
+            "site-year": 1.0,
+        }
 
 
 @dataclass
@@ -49,7 +65,6 @@ class ModelOptions:
 
 RISK_COMPONENTS = ("cvar", "elastic_penalty")
 ELASTIC_PENALTY = 1e6  # model money units per model unit of violation
-NOT_ELASTIC = ("demand", "capital_total", "build_modules")  # demand already has unmet; definitions
 
 
 @dataclass
@@ -66,15 +81,31 @@ class VarBlock:
 
 @dataclass
 class ConFamily:
-    name: str
+    """The rows of one declared family (registry.Family) as built for this case."""
+
+    meta: Family
     index: pd.DataFrame  # one row per constraint row, domain keys as columns
     sense: str  # "<=", ">=", "=="
     rhs: np.ndarray  # in model units
     rhs_unit: float  # domain units per model unit of the right-hand side (for shadow prices)
-    unit_label: str  # e.g. "USD per wspm"
-    describe: object = None  # callable(row) -> str, the plain meaning of one row
-    limit: bool = True  # a limit users could relax (shown in binding.csv); False: a balance row
     component: pyo.Constraint | None = None
+
+    @property
+    def name(self) -> str:
+        return self.meta.name
+
+    @property
+    def limit(self) -> bool:
+        """A limit users could relax (shown in binding.csv); False: a balance row."""
+        return self.meta.kind == "limit"
+
+    @property
+    def unit_label(self) -> str:
+        return self.meta.unit
+
+    def describe(self, row) -> str:
+        """The plain meaning of one row."""
+        return self.meta.binding(row)
 
 
 @dataclass
@@ -85,7 +116,7 @@ class ModelContext:
     scenarios: dict[str, float]  # scenario -> probability
     options: ModelOptions = field(default_factory=ModelOptions)
     scale: Scale = field(default_factory=Scale)
-    model: pyo.ConcreteModel = field(default_factory=pyo.ConcreteModel)
+    model: pyo.ConcreteModel = field(default_factory=lambda: _pyomo().ConcreteModel())
     blocks: dict[str, VarBlock] = field(default_factory=dict)
     families: dict[str, ConFamily] = field(default_factory=dict)
     costs: list[tuple[str, str, np.ndarray, np.ndarray]] = field(default_factory=list)
@@ -115,6 +146,7 @@ class ModelContext:
         integer: bool = False,
     ) -> VarBlock:
         """Add a variable block with one variable per row of `index` (bounds in model units)."""
+        pyo = _pyomo()
         index = index.reset_index(drop=True)
         n = len(index)
         domain = pyo.Integers if integer else pyo.Reals
@@ -141,24 +173,25 @@ class ModelContext:
         terms: pd.DataFrame,
         sense: str,
         rhs: float | np.ndarray,
-        rhs_unit: float,
-        unit_label: str,
-        describe=None,
-        limit: bool = True,
     ) -> ConFamily:
         """Add one constraint per row of `index`: sum(coef * var) `sense` rhs.
 
-        `terms` has columns row (position in `index`), block (variable block name),
-        pos (position in that block) and coef (model units).
+        `name` is a family declared in the registry, which gives its unit, kind and whether
+        the elastic diagnosis may relax it. `terms` has columns row (position in `index`),
+        block (variable block name), pos (position in that block) and coef (model units).
         """
+        from pyomo.core.expr.numeric_expr import LinearExpression
+
+        pyo = _pyomo()
+        meta = family(name)
         index = index.reset_index(drop=True)
         n = len(index)
         rhs_arr = np.broadcast_to(np.asarray(rhs, dtype=float), (n,)).copy()
-        fam = ConFamily(name, index, sense, rhs_arr, rhs_unit, unit_label, describe, limit)
+        fam = ConFamily(meta, index, sense, rhs_arr, self.scale.units[meta.unit])
         self.families[name] = fam
         if n == 0:
             return fam
-        if self.options.elastic and name not in NOT_ELASTIC:
+        if self.options.elastic and meta.elastic:
             terms = pd.concat([terms, self._elastic_terms(name, index, sense)])
         rows = terms["row"].to_numpy(dtype=np.int64)
         order = np.argsort(rows, kind="stable")
@@ -232,15 +265,6 @@ class ModelContext:
             return None
         return index["scenario"].to_numpy()[pos]
 
-    def first_stage_blocks(self) -> list[str]:
-        """Decisions shared by all scenarios (builds, opening, contracts, funding, grants)."""
-        return [
-            name
-            for name, b in self.blocks.items()
-            if "scenario" not in b.index.columns
-            and not name.startswith(("slack_", "cvar_", "var_"))
-        ]
-
     def objective_weight(self, component: str) -> float:
         """Weight in the solver's objective: the declared one (cost_weight), except in the
         second pass of a pure-CVaR plan, which minimises the expected cost under a CVaR cap."""
@@ -249,6 +273,9 @@ class ModelContext:
         return self.cost_weight(component)
 
     def build_objective(self) -> None:
+        from pyomo.core.expr.numeric_expr import LinearExpression
+
+        pyo = _pyomo()
         coefs: list[float] = []
         objs: list[object] = []
         for component, block, pos, coef in self.costs:
@@ -258,6 +285,13 @@ class ModelContext:
             expr=LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=objs),
             sense=pyo.minimize,
         )
+
+
+def _pyomo():
+    """Pyomo, imported on first build only: the registry and the report import this module."""
+    import pyomo.environ as pyo
+
+    return pyo
 
 
 def _bound(value) -> float | None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimizer.diagnose import explain_energy
 from optimizer.model.context import ModelContext, terms_frame
+from optimizer.model.registry import Concern, Family
 
 HOURS_PER_YEAR = 8760.0
 TINY = 1e-9
@@ -68,10 +70,6 @@ def add(ctx: ModelContext) -> None:
         terms,
         ">=",
         0.0,
-        s.mwh,
-        "MWh",
-        lambda r: f"energy for {r.site} in {r.year} ({r.scenario})",
-        limit=False,
     )
 
     # contract supply: sum_s use[e,s,t,w] <= 8760 * capacity_factor * mw[e]
@@ -100,11 +98,6 @@ def add(ctx: ModelContext) -> None:
         terms,
         "<=",
         0.0,
-        s.mwh,
-        "MWh",
-        lambda r: (
-            f"contract {r.contract} delivers all its contracted energy in {r.year} ({r.scenario})"
-        ),
     )
 
     # costs
@@ -155,3 +148,33 @@ def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
     free = contracts["fixed_usd_per_mw_year"].to_numpy() == 0.0
     contracts.loc[free, "mw"] = np.minimum(needed[free], contracts.loc[free, "mw"])
     return {"energy": e[cols], "contracts": contracts[contract_cols]}
+
+
+CONCERN = Concern(
+    name="energy",
+    requires=("production",),
+    families=(
+        Family(
+            name="energy_need",
+            kind="balance",
+            elastic=True,
+            source="sites.csv energy_mwh_per_wafer",
+            unit="MWh",
+            words="energy needed by the fabs (sites.csv energy_mwh_per_wafer)",
+            binds="energy for {site} in {year} ({scenario})",
+            infeasible=explain_energy.energy_need,
+        ),
+        Family(
+            name="contract_supply",
+            kind="limit",
+            elastic=True,
+            source="energy.csv max_mw, capacity_factor",
+            unit="MWh",
+            words="energy contract volumes (energy.csv max_mw, capacity_factor)",
+            binds="contract {contract} delivers all its contracted energy in {year} ({scenario})",
+            infeasible=explain_energy.contract_supply,
+        ),
+    ),
+    add=add,
+    extract=extract,
+)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimizer.diagnose import explain_finance
 from optimizer.model.context import ModelContext, terms_frame
+from optimizer.model.registry import Concern, Family
 
 TINY = 1e-6  # USD
 
@@ -72,17 +74,7 @@ def add(ctx: ModelContext) -> None:
             terms_frame(np.arange(nb), "build", builds["build_pos"], -capex_m),
         ]
     )
-    ctx.add_constraints(
-        "funding",
-        builds[["site", "year"]],
-        terms,
-        "==",
-        0.0,
-        s.usd,
-        "USD",
-        lambda r: f"the build at {r.site} in {r.year} is fully funded",
-        limit=False,
-    )
+    ctx.add_constraints("funding", builds[["site", "year"]], terms, "==", 0.0)
 
     # grants: grant <= subsidy_rate * capex * build; sum_y grant <= cap
     g = np.arange(len(grants))
@@ -94,16 +86,7 @@ def add(ctx: ModelContext) -> None:
             ),
         ]
     )
-    ctx.add_constraints(
-        "grant_rate",
-        grants[["site", "year"]],
-        terms,
-        "<=",
-        0.0,
-        s.usd,
-        "USD",
-        lambda r: f"{r.site} receives the full subsidy rate on its {r.year} build",
-    )
+    ctx.add_constraints("grant_rate", grants[["site", "year"]], terms, "<=", 0.0)
     cap = grants["site"].map(sites["subsidy_cap_musd"]).to_numpy(dtype=float) * 1e6 / s.usd
     capped = grants.assign(cap=cap)[np.isfinite(cap)]
     cap_rows = capped[["site", "cap"]].drop_duplicates("site").reset_index(drop=True)
@@ -116,9 +99,6 @@ def add(ctx: ModelContext) -> None:
         terms_frame(t["row"], "grant", t["pos"], 1.0),
         "<=",
         cap_rows["cap"].to_numpy(),
-        s.usd,
-        "USD",
-        lambda r: f"{r.site} has used its whole subsidy cap",
     )
 
     _add_partner_limits(ctx, fund, partners, builds)
@@ -137,19 +117,10 @@ def _add_partner_limits(ctx: ModelContext, fund, partners, builds) -> None:
             terms_frame([0], "capital", [0], -1.0),
         ]
     )
-    ctx.add_constraints(
-        "capital_total",
-        pd.DataFrame({"total": ["all"]}),
-        terms,
-        "==",
-        0.0,
-        s.usd,
-        "USD",
-        limit=False,
-    )
+    ctx.add_constraints("capital_total", pd.DataFrame({"total": ["all"]}), terms, "==", 0.0)
     prow = fund["partner"].map(dict(zip(partners["partner"], range(len(partners)), strict=True)))
 
-    def per_partner(name, mask, sense, share, rhs, unit_label, describe):
+    def per_partner(name, mask, sense, share, rhs):
         sel = partners[mask].reset_index(names="p")
         row_of = dict(zip(sel["p"], range(len(sel)), strict=True))
         f = prow.map(row_of)
@@ -159,9 +130,7 @@ def _add_partner_limits(ctx: ModelContext, fund, partners, builds) -> None:
             parts.append(
                 terms_frame(np.arange(len(sel)), "capital", np.zeros(len(sel)), -share(sel))
             )
-        ctx.add_constraints(
-            name, sel[["partner"]], pd.concat(parts), sense, rhs(sel), s.usd, unit_label, describe
-        )
+        ctx.add_constraints(name, sel[["partner"]], pd.concat(parts), sense, rhs(sel))
 
     finite = np.isfinite(partners["max_commitment_musd"].to_numpy())
     per_partner(
@@ -170,8 +139,6 @@ def _add_partner_limits(ctx: ModelContext, fund, partners, builds) -> None:
         "<=",
         None,
         lambda d: d["max_commitment_musd"].to_numpy() * 1e6 / s.usd,
-        "USD",
-        lambda r: f"partner {r.partner} is at its commitment limit",
     )
     per_partner(
         "max_share",
@@ -179,8 +146,6 @@ def _add_partner_limits(ctx: ModelContext, fund, partners, builds) -> None:
         "<=",
         lambda d: d["max_share"].to_numpy(),
         lambda d: np.zeros(len(d)),
-        "USD",
-        lambda r: f"partner {r.partner} is at its maximum share of all capital",
     )
     per_partner(
         "min_share",
@@ -188,8 +153,6 @@ def _add_partner_limits(ctx: ModelContext, fund, partners, builds) -> None:
         ">=",
         lambda d: d["min_share"].to_numpy(),
         lambda d: np.zeros(len(d)),
-        "USD",
-        lambda r: f"partner {r.partner} is held at its minimum share of all capital",
     )
 
     # per region: capital of p in r <= max_share(p, r) * capital raised for r's sites
@@ -207,16 +170,7 @@ def _add_partner_limits(ctx: ModelContext, fund, partners, builds) -> None:
             terms_frame(allr["row"], "fund", allr["pos"], -allr["max_share"].to_numpy()),
         ]
     )
-    ctx.add_constraints(
-        "region_share",
-        lim[["partner", "region"]],
-        terms,
-        "<=",
-        0.0,
-        s.usd,
-        "USD",
-        lambda r: f"partner {r.partner} is at its maximum share in {r.region}",
-    )
+    ctx.add_constraints("region_share", lim[["partner", "region"]], terms, "<=", 0.0)
 
 
 def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
@@ -262,5 +216,95 @@ def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
         ),
         "grants": grants[grants["usd"] > TINY].reset_index(drop=True),
         "partner_summary": ps,
-        "build_money": b,
+        "builds": b,  # capex_usd and grant_usd columns, merged on the key of builds.csv
     }
+
+
+CONCERN = Concern(
+    name="finance",
+    requires=("capacity",),
+    families=(
+        Family(
+            name="funding",
+            kind="balance",
+            elastic=True,
+            source="sites.csv capex_usd_per_wspm; partners.csv; partner_regions.csv",
+            unit="USD",
+            words="funding of every build (partners.csv, partner_regions.csv)",
+            binds="the build at {site} in {year} is fully funded",
+            infeasible=explain_finance.funding,
+        ),
+        Family(
+            name="grant_rate",
+            kind="limit",
+            elastic=True,
+            source="sites.csv subsidy_rate",
+            unit="USD",
+            words="grant rates (sites.csv subsidy_rate)",
+            binds="{site} receives the full subsidy rate on its {year} build",
+            infeasible=explain_finance.grant_rate,
+        ),
+        Family(
+            name="grant_cap",
+            kind="limit",
+            elastic=True,
+            source="sites.csv subsidy_cap_musd",
+            unit="USD",
+            words="grant caps (sites.csv subsidy_cap_musd)",
+            binds="{site} has used its whole subsidy cap",
+            infeasible=explain_finance.grant_cap,
+        ),
+        Family(  # a definition: the capital the share limits refer to
+            name="capital_total",
+            kind="balance",
+            elastic=False,
+            source="partners.csv",
+            unit="USD",
+            words="total capital raised",
+            binds="the total capital is the sum of all partner funds",
+            infeasible=None,
+        ),
+        Family(
+            name="commitment",
+            kind="limit",
+            elastic=True,
+            source="partners.csv max_commitment_musd",
+            unit="USD",
+            words="partner commitments (partners.csv max_commitment_musd)",
+            binds="partner {partner} is at its commitment limit",
+            infeasible=explain_finance.partner("commitment"),
+        ),
+        Family(
+            name="max_share",
+            kind="limit",
+            elastic=True,
+            source="partners.csv max_share",
+            unit="USD",
+            words="partner maximum shares (partners.csv max_share)",
+            binds="partner {partner} is at its maximum share of all capital",
+            infeasible=explain_finance.partner("max_share"),
+        ),
+        Family(
+            name="min_share",
+            kind="limit",
+            elastic=True,
+            source="partners.csv min_share",
+            unit="USD",
+            words="partner minimum shares (partners.csv min_share)",
+            binds="partner {partner} is held at its minimum share of all capital",
+            infeasible=explain_finance.partner("min_share"),
+        ),
+        Family(
+            name="region_share",
+            kind="limit",
+            elastic=True,
+            source="partner_regions.csv max_share",
+            unit="USD",
+            words="partner shares per region (partner_regions.csv)",
+            binds="partner {partner} is at its maximum share in {region}",
+            infeasible=explain_finance.region_share,
+        ),
+    ),
+    add=add,
+    extract=extract,
+)

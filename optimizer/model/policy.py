@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimizer.diagnose import explain_policy
 from optimizer.model.context import ModelContext, terms_frame
+from optimizer.model.registry import Concern, Family
 
 
 def add(ctx: ModelContext) -> None:
@@ -37,7 +39,23 @@ def add(ctx: ModelContext) -> None:
         terms_frame(t["row"], "build", t["pos"], coef),
         "<=",
         rhs,
-        s.wspm,
-        "wspm",
-        lambda r: f"{r.region} is at its concentration cap in {r.year}",
     )
+
+
+CONCERN = Concern(
+    name="policy",
+    requires=("capacity",),
+    families=(
+        Family(
+            name="concentration",
+            kind="limit",
+            elastic=True,
+            source="regions.csv max_capacity_share, from_year",
+            unit="wspm",
+            words="regional concentration caps (regions.csv)",
+            binds="{region} is at its concentration cap in {year}",
+            infeasible=explain_policy.concentration,
+        ),
+    ),
+    add=add,
+)

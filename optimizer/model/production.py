@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimizer.diagnose import explain_production
 from optimizer.model import capacity
 from optimizer.model.context import ModelContext, terms_frame
+from optimizer.model.registry import Concern, Family
 
 TINY = 1e-9
 
@@ -67,10 +69,6 @@ def add(ctx: ModelContext) -> None:
         terms,
         ">=",
         dem["gpus"].to_numpy() / s.gpus,
-        s.gpus,
-        "GPU",
-        lambda r: f"demand for {r.product} in {r.market}, {r.year} ({r.scenario})",
-        limit=False,
     )
     _add_capacity(ctx, make)
 
@@ -121,16 +119,7 @@ def _add_capacity(ctx: ModelContext, make: pd.DataFrame) -> None:
         ]
     )
     rhs = 12.0 * rows["utilization"].to_numpy() * rows["existing_wspm"].to_numpy() / s.wafers
-    ctx.add_constraints(
-        "capacity",
-        rows[["scenario", "site", "year"]],
-        terms,
-        "<=",
-        rhs,
-        s.wafers,
-        "wafer",
-        lambda r: f"{r.site} runs at full capacity in {r.year} ({r.scenario})",
-    )
+    ctx.add_constraints("capacity", rows[["scenario", "site", "year"]], terms, "<=", rhs)
 
 
 def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
@@ -149,3 +138,34 @@ def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
     weight = ctx.prob(dem["scenario"]) * ctx.df(dem["year"])
     prices["usd_per_gpu"] = sol.dual("demand") * s.usd / s.gpus / weight
     return {"production": prod, "unmet": unmet, "prices": prices}
+
+
+CONCERN = Concern(
+    name="production",
+    requires=("capacity",),
+    families=(
+        Family(  # unmet demand at a penalty always satisfies it: nothing to relax
+            name="demand",
+            kind="balance",
+            elastic=False,
+            source="demand.csv gpus",
+            unit="GPU",
+            words="demand (demand.csv)",
+            binds="demand for {product} in {market}, {year} ({scenario})",
+            infeasible=None,
+            always_holds=True,
+        ),
+        Family(
+            name="capacity",
+            kind="limit",
+            elastic=True,
+            source="sites.csv utilization, existing_wspm, lead_time_years",
+            unit="wafer",
+            words="fab capacity (sites.csv utilization, existing_wspm, lead_time_years)",
+            binds="{site} runs at full capacity in {year} ({scenario})",
+            infeasible=explain_production.capacity,
+        ),
+    ),
+    add=add,
+    extract=extract,
+)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from optimizer.model.context import ModelContext, terms_frame
+from optimizer.model.context import RISK_COMPONENTS, ModelContext, terms_frame
+from optimizer.model.registry import Concern, Family
 
 
 def active(ctx: ModelContext) -> bool:
@@ -24,7 +25,7 @@ def scenario_cost_terms(ctx: ModelContext) -> pd.DataFrame:
     scenarios = list(ctx.scenarios)
     frames = []
     for component, block, pos, coef in ctx.costs:
-        if component in ("cvar", "elastic_penalty"):
+        if component in RISK_COMPONENTS:
             continue
         scen = ctx.scenario_of(block, pos)
         if scen is None:
@@ -75,7 +76,7 @@ def add(ctx: ModelContext) -> None:
     ]
     parts.append(terms_frame(np.arange(n), "cvar_excess", np.arange(n), 1.0))
     parts.append(terms_frame(np.arange(n), "var_eta", np.zeros(n), 1.0))
-    ctx.add_constraints("cvar", scenarios, pd.concat(parts), ">=", 0.0, s.usd, "USD", limit=False)
+    ctx.add_constraints("cvar", scenarios, pd.concat(parts), ">=", 0.0)
     p = ctx.prob(scenarios["scenario"])
     ctx.add_cost("cvar", "var_eta", np.array([0]), np.array([lam]))
     ctx.add_cost("cvar", "cvar_excess", np.arange(n), lam * p / (1.0 - alpha))
@@ -93,9 +94,6 @@ def add(ctx: ModelContext) -> None:
             terms,
             "<=",
             ctx.options.cvar_cap,
-            s.usd,
-            "USD",
-            limit=False,
         )
 
 
@@ -109,3 +107,33 @@ def cvar_value(ctx: ModelContext, sol) -> float:
     alpha = float(ctx.options.cvar_alpha)
     p = ctx.prob(list(ctx.scenarios))
     return float(sol.x["var_eta"][0] + (p * sol.x["cvar_excess"]).sum() / (1.0 - alpha))
+
+
+_CVAR_SOURCE = "scenarios.csv probability (with --cvar ALPHA --risk-weight LAMBDA)"
+CONCERN = Concern(
+    name="risk",
+    reads_all=True,  # the scenario costs it bounds are every other concern's cost terms
+    families=(
+        Family(  # the definition of the excess cost over the value at risk
+            name="cvar",
+            kind="balance",
+            elastic=False,
+            source=_CVAR_SOURCE,
+            unit="USD",
+            words="the CVaR of scenario costs (--cvar, --risk-weight)",
+            binds="the cost of scenario {scenario} above the value at risk",
+            infeasible=None,
+        ),
+        Family(  # second pass of a pure-CVaR plan: the CVaR found in the first pass
+            name="cvar_cap",
+            kind="balance",
+            elastic=False,
+            source=_CVAR_SOURCE,
+            unit="USD",
+            words="the CVaR held at its least value while the expected cost is minimised",
+            binds="the CVaR is held at its least value",
+            infeasible=None,
+        ),
+    ),
+    add=add,
+)

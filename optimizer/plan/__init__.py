@@ -1,6 +1,8 @@
-"""The plan: plain result tables extracted from a solved model, and their atomic writing."""
+"""The plan folder: its table schema, reading, atomic writing and the statistics derived from it.
 
-from optimizer.plan.extract import extract_plan
+Pandas only (no Pyomo), so the report, compare and verify can all use it; extraction from the
+solved model lives beside the solve (optimizer.solve.extract)."""
+
 from optimizer.plan.write import write_plan
 
-__all__ = ["extract_plan", "write_plan"]
+__all__ = ["write_plan"]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.atomic import replace_folder, write_text
+from optimizer.plan.schema import conform
 
 
 def write_plan(
@@ -29,7 +30,7 @@ def write_plan(
 
     def fill(tmp: Path) -> None:
         for name, frame in tables.items():
-            frame.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
+            conform(name, frame).to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
         write_text(tmp / "summary.json", json_text(summary))
         if extra is not None:
             extra(tmp)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 from openpyxl import Workbook
@@ -16,9 +17,11 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from optimizer.report import integer, scenarios, tables
-from optimizer.report.fmt import gap, money, number, pct
-from optimizer.report.reader import Plan, plan_csv_files, read_table
+from optimizer.plan import statistics
+from optimizer.plan.read import Plan, plan_csv_files, read_table
+from optimizer.render.fmt import gap, money, number, pct
+from optimizer.report import scenarios
+from optimizer.report.sections import integer
 
 FORMULA_START = ("=", "+", "-", "@")
 BOLD = Font(bold=True)
@@ -81,8 +84,8 @@ def safe_text(cell: Cell, text: str) -> None:
         cell.quotePrefix = True
 
 
-def write_workbook(plan: Plan, path: Path) -> Path:
-    """Write plan.xlsx next to the plan tables; returns its path."""
+def write_workbook(plan: Plan, path: Path | BinaryIO) -> Path | BinaryIO:
+    """Write plan.xlsx (to a file or a buffer the caller writes atomically); returns `path`."""
     wb = Workbook()
     summary = wb.active
     summary.title = "summary"
@@ -143,8 +146,8 @@ def _put(cell: Cell, value: object) -> None:
 
 def _summary_sheet(ws, plan: Plan) -> None:
     """Headline numbers (formatted and raw) and run provenance."""
-    head = tables.headline(plan)
-    _, check = tables.costs(plan)
+    head = statistics.headline(plan)
+    _, check = statistics.costs(plan)
     rows: list[tuple[str, object, str]] = [
         ("status", head.status, ""),
         ("optimal", str(head.optimal), ""),
@@ -201,7 +204,7 @@ def _hedged_rows(plan: Plan) -> list[tuple[str, object, str]]:
     """Expected cost, risk setting, EVPI/VSS and the scenario costs of a hedged plan."""
     if not plan.hedged:
         return []
-    head = tables.headline(plan)
+    head = statistics.headline(plan)
     rows: list[tuple[str, object, str]] = [
         ("expected cost [USD, NPV]", head.expected_cost_usd, money(head.expected_cost_usd))
     ]
@@ -230,8 +233,9 @@ def _integer_rows(plan: Plan) -> list[tuple[str, object, str]]:
     """Sites opened, modules built, gap tolerance, and where prices come from."""
     if not plan.integer:
         return []
-    opened = integer.sites_opened(plan)
-    modules = integer.modules(plan)["modules"].sum()
+    whole = integer.numbers(plan)
+    opened = whole.opened
+    modules = whole.modules["modules"].sum()
     return [
         ("modules built", float(modules), number(modules)),
         (
@@ -239,7 +243,7 @@ def _integer_rows(plan: Plan) -> list[tuple[str, object, str]]:
             len(opened),
             ", ".join(f"{r.site} {r.open_year}" for r in opened.itertuples()),
         ),
-        ("mip_gap tolerance", integer.gap_tolerance(plan), gap(integer.gap_tolerance(plan))),
+        ("mip_gap tolerance", whole.gap_tolerance, gap(whole.gap_tolerance)),
         ("prices and binding constraints", integer.DUALS_LABEL, ""),
     ]
 

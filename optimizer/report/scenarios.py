@@ -3,7 +3,8 @@
 A hedged plan (`fabplan solve --stochastic`) shares its first-stage decisions (builds, contracts,
 funding) across scenarios; its operations and costs differ per scenario. This module reads them
 from scenario_costs.csv, production.csv, unmet.csv, demand.csv and regret.csv, and the value
-measures (EVPI, VSS) from summary.json.
+measures (EVPI, VSS) from summary.json. numbers() gathers all of it into one HedgeNumbers bundle
+for the report sections.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from optimizer.report.reader import Plan
+from optimizer.plan import statistics
+from optimizer.plan.read import Plan
 
 HEDGED_PLAN = "hedged plan"
 MEAN_PLAN = "mean-demand plan"
@@ -157,3 +159,92 @@ def _plan_order(plans: list[str], scenarios: list[str]) -> list[str]:
     own = [f"{s} plan" for s in scenarios if f"{s} plan" in plans]
     fixed = [p for p in (MEAN_PLAN, HEDGED_PLAN) if p in plans]
     return own + fixed + [p for p in plans if p not in own and p not in fixed]
+
+
+@dataclass(frozen=True)
+class CostSpread:
+    """scenario_costs.csv with what the cost paragraph and table need."""
+
+    frame: pd.DataFrame  # scenario, probability, <component>_usd, total_usd, in scenario order
+    components: list[str]  # components non-zero in some scenario
+    left_out: list[str]  # components zero in every scenario
+    expected: dict[str, float]  # component (and "total") -> probability-weighted cost
+    cvar_usd: float  # CVaR of the scenario costs at the plan's alpha (NaN when risk-neutral)
+    tail: list[str]  # the scenarios that make up the CVaR tail
+
+
+@dataclass(frozen=True)
+class HedgeNumbers:
+    """Every number the report shows about a hedged plan, computed before any formatting."""
+
+    weights: dict[str, float]  # scenario -> probability
+    risk: tuple[float, float] | None  # (alpha, weight) of a risk-averse plan
+    objective_usd: float
+    expected_cost_usd: float  # costs.csv without the risk adjustment
+    costs: CostSpread | None  # None when the plan has no scenario_costs.csv
+    values: ValueMeasures
+    regret: Regret | None
+    by_scenario: pd.DataFrame  # statistics.by_scenario
+    outcomes: pd.DataFrame  # outcomes_by_year
+    outcomes_wide: pd.DataFrame  # outcomes pivoted: year x (served|unmet, scenario)
+    unmet_by_scenario: dict[str, float]  # scenario -> GPUs unmet over the horizon
+
+
+def numbers(plan: Plan) -> HedgeNumbers:
+    """The hedged plan's bundle from the plan statistics and the scenario tables."""
+    frame = plan["costs"]
+    cash = frame.loc[frame["component"] != "risk_adjustment", "npv_usd"]
+    outcomes = outcomes_by_year(plan)
+    unmet = plan["unmet"].groupby("scenario")["gpus"].sum()
+    return HedgeNumbers(
+        weights=dict(plan.scenario_weights),
+        risk=plan.risk,
+        objective_usd=plan.objective_usd,
+        expected_cost_usd=float(cash.sum()),
+        costs=_cost_spread(plan),
+        values=value_measures(plan),
+        regret=regret(plan),
+        by_scenario=statistics.by_scenario(plan),
+        outcomes=outcomes,
+        outcomes_wide=outcomes.pivot_table(
+            index="year", columns="scenario", values=["served", "unmet"]
+        )
+        if len(outcomes)
+        else pd.DataFrame(),
+        unmet_by_scenario={s: float(unmet.get(s, 0.0)) for s in plan.scenario_weights},
+    )
+
+
+def _cost_spread(plan: Plan) -> CostSpread | None:
+    if not plan.has("scenario_costs"):
+        return None
+    costs = scenario_costs(plan)
+    if not len(costs):
+        return None
+    every = cost_components(costs)
+    components = [c for c in every if (costs[f"{c}_usd"].abs() >= 0.5).any()]
+    p = costs["probability"]
+    weighted = {c: expected(costs[f"{c}_usd"], p) for c in components}
+    weighted["total"] = expected(costs["total_usd"], p)
+    alpha = plan.risk[0] if plan.risk is not None else None
+    return CostSpread(
+        frame=costs,
+        components=components,
+        left_out=[c for c in every if c not in components],
+        expected=weighted,
+        cvar_usd=float("nan") if alpha is None else cvar(costs["total_usd"], p, alpha),
+        tail=[] if alpha is None else _tail_scenarios(costs, alpha),
+    )
+
+
+def _tail_scenarios(costs: pd.DataFrame, alpha: float) -> list[str]:
+    """The most expensive scenarios that make up the worst (1 - alpha) of outcomes."""
+    ranked = costs.sort_values("total_usd", ascending=False, kind="stable")
+    out, mass = [], 0.0
+    for s, p in zip(ranked["scenario"], ranked["probability"], strict=True):
+        if mass >= 1 - alpha - 1e-12:
+            break
+        if p > 0:
+            out.append(str(s))
+        mass += float(p)
+    return out

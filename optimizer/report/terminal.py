@@ -11,10 +11,11 @@ from pathlib import Path
 from rich.text import Text
 
 from optimizer import console
-from optimizer.report import integer, scenarios, tables, uncertainty
-from optimizer.report.fmt import count, gap, money, number, pct
-from optimizer.report.reader import Plan, read_plan
-from optimizer.report.sections import warnings
+from optimizer.plan import statistics
+from optimizer.plan.read import Plan, read_plan
+from optimizer.render.fmt import count, gap, money, money_denoised, number, pct
+from optimizer.report import scenarios
+from optimizer.report.sections import integer, warnings
 
 REPORT_FILES = ("report.html", "report.md", "plan.xlsx")
 
@@ -23,18 +24,19 @@ def print_summary(plan_dir: Path, reports: list[Path] | None = None) -> None:
     """Print the plan's headline to the terminal; `reports` are the files just written
     (default: whichever report files exist in the plan folder)."""
     plan = read_plan(Path(plan_dir))
-    head = tables.headline(plan)
-    _, check = tables.costs(plan)
+    head = statistics.headline(plan)
+    _, check = statistics.costs(plan)
     if console.verbosity() >= 1:
         for line in summary_lines(plan, reports):
             console.out.print(line)
-    for w in warnings(plan, head, check):
+    hedge = scenarios.numbers(plan) if plan.hedged else None
+    for w in warnings(plan, head, check, integer.numbers(plan), hedge):
         console.warn(w)
 
 
 def summary_lines(plan: Plan, reports: list[Path] | None = None) -> list[Text]:
     """The summary as rich Text lines (plan strings are never parsed as markup)."""
-    head = tables.headline(plan)
+    head = statistics.headline(plan)
     lines = [
         Text.assemble(("Plan ", "bold"), (str(plan.folder), "bold"), f" — status {head.status}")
     ]
@@ -58,7 +60,7 @@ def summary_lines(plan: Plan, reports: list[Path] | None = None) -> list[Text]:
         )
         value = scenarios.value_measures(plan)
         measures = (
-            f"; VSS {uncertainty.usd(value.vss_usd)}, EVPI {uncertainty.usd(value.evpi_usd)}"
+            f"; VSS {money_denoised(value.vss_usd)}, EVPI {money_denoised(value.evpi_usd)}"
             if value.known
             else ""
         )
@@ -73,12 +75,12 @@ def summary_lines(plan: Plan, reports: list[Path] | None = None) -> list[Text]:
         )
     )
     if plan.integer:
-        opened = integer.sites_opened(plan)
-        sites = ", ".join(f"{r.site} {r.open_year}" for r in opened.itertuples()) or "none"
+        whole = integer.numbers(plan)
+        sites = ", ".join(f"{r.site} {r.open_year}" for r in whole.opened.itertuples()) or "none"
         lines.append(
             row(
                 "integer",
-                f"{number(integer.modules(plan)['modules'].sum())} modules; sites opened: "
+                f"{number(whole.modules['modules'].sum())} modules; sites opened: "
                 f"{sites}; gap {gap(head.gap)}",
             )
         )
@@ -87,7 +89,7 @@ def summary_lines(plan: Plan, reports: list[Path] | None = None) -> list[Text]:
         lines.append(row("unmet", f"{count(head.gpus_unmet)} GPUs ({pct(share, 2)} of demand)"))
     else:
         lines.append(row("unmet", "none: all demand is served"))
-    bind = tables.binding_groups(plan).head(3)
+    bind = statistics.binding_groups(plan).head(3)
     if plan.integer and len(bind):
         lines.append(row("limits", f"({integer.DUALS_LABEL})"))
     for i, sentence in enumerate(bind["sentence"]):

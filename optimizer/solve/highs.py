@@ -40,7 +40,6 @@ class Compiled:
     A: object  # scipy CSC matrix of the rows, kept to size the binding constraints
     col_block: dict[str, np.ndarray]  # block -> column index of each variable (-1: eliminated)
     row_family: dict[str, np.ndarray]  # family -> row index of each constraint (-1: skipped)
-    offset: float
     nnz: int
     coef_range: tuple[float, float]
     rhs_range: tuple[float, float]
@@ -132,7 +131,6 @@ def compile_model(ctx: ModelContext) -> Compiled:
         A=A,
         col_block=col_block,
         row_family=row_family,
-        offset=lp.offset_,
         nnz=int(A.nnz),
         coef_range=_range(A.data),
         rhs_range=_range(rhs),

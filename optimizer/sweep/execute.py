@@ -20,9 +20,10 @@ OnDone = Callable[[CaseOutcome], None]
 # Imported once by the fork server, so each worker starts without re-importing the model stack.
 _PRELOAD = [
     "optimizer.sweep.worker",
-    "optimizer.pipeline",
+    "optimizer.run",
     "optimizer.model",
     "optimizer.solve",
+    "optimizer.solve.extract",
     "optimizer.plan",
     "optimizer.inputs",
     "optimizer.diagnose",

@@ -9,11 +9,11 @@ capital_<partner>_usd, and message (why a case failed). Cases not run yet have s
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 
+from optimizer.atomic import write_file_atomic
 from optimizer.sweep.cases import Design
 from optimizer.sweep.worker import HEADLINE, CaseOutcome
 
@@ -59,16 +59,4 @@ def sweep_table(design: Design, outcomes: dict[str, CaseOutcome]) -> pd.DataFram
 def write_table(table: pd.DataFrame, out_dir: Path) -> Path:
     """Write sweep.csv through a temporary file and a rename: readers never see half a table."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    return write_atomic(out_dir / TABLE_NAME, table.to_csv(index=False, lineterminator="\n"))
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write `text` to a temporary sibling, then rename it over `path` (atomic on one disk)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8", newline="")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return write_file_atomic(out_dir / TABLE_NAME, table.to_csv(index=False, lineterminator="\n"))

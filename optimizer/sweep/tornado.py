@@ -9,16 +9,14 @@ not override a `*=` input counts as factor 1, a `+=` input as 0), else in the or
 
 from __future__ import annotations
 
-import io
 import math
 
-import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from optimizer.report.charts import label
-from optimizer.report.fmt import count, money
+from optimizer.render.charts import label, svg_text
+from optimizer.render.fmt import count, money
 from optimizer.sweep.cases import Design
 
 #: Outputs shown in the tornado, with their labels.
@@ -137,7 +135,4 @@ def tornado_svg(ranges: pd.DataFrame) -> str | None:
     axes[0].legend(loc="lower right", fontsize=8, frameon=False)
     fig.suptitle("Sensitivity of cost and decisions to each varied input", fontsize=11)
     fig.tight_layout()
-    buf = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": "fabplan-sweep", "svg.fonttype": "none"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    return buf.getvalue()
+    return svg_text(fig, "fabplan-sweep")

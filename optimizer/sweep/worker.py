@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-#: Solve options a sweep may pass on to every case (fields of pipeline.SolveRequest).
+#: Solve options a sweep may pass on to every case (fields of run.SolveRequest).
 SOLVE_OPTIONS = (
     "scenario",
     "integer",
@@ -64,7 +64,7 @@ class CaseOutcome:
 def solve_case(task: CaseTask) -> CaseOutcome:
     """Solve one case into its plan folder (no report) and return its outcome."""
     from optimizer.errors import FabplanError, InputError, NoPlanError
-    from optimizer.pipeline import SolveRequest, run_solve
+    from optimizer.run import SolveRequest, run_solve
 
     request = SolveRequest(
         data_dir=Path(task.data_dir),
@@ -135,7 +135,7 @@ def _read(plan_dir: Path, table: str, *ids: str) -> pd.DataFrame:
 
 @contextmanager
 def _quiet() -> Iterator[None]:
-    """Silence the pipeline's progress lines and warnings inside a worker (the sweep shows one
+    """Silence the solve's progress lines and warnings inside a worker (the sweep shows one
     progress bar; the data's warnings are the same for every case and were shown once)."""
     from rich.console import Console
 

@@ -8,8 +8,9 @@ plain words with its numbers. It proves feasibility and consistent costs, not op
 
 The rest of the plan must belong to the same solution: the plan's copies of inputs (copies.py),
 scenario_costs.csv (scenario_costs.py), prices.csv and binding.csv (duals.py, with the limit rows
-of limits.py), and a status that is optimal or time-limited (provenance.check_status); see
-docs/plan-tables.md "What fabplan verify checks beyond the constraints".
+each checker module declares in LIMITS, limits.py), and a status that is optimal or time-limited
+(provenance.check_status); see docs/plan-tables.md "What fabplan verify checks beyond the
+constraints".
 
 Tolerance (optimizer/verify/tolerance.py has the reasoning): a row is violated when it misses
 its bound by more than max(1e-6 x the row's largest side, an absolute floor of 0.01 in the

@@ -175,3 +175,7 @@ def _show(cell: str, value: object, numeric: bool) -> tuple[str, str]:
     if a == b:
         a, b = f"{mine:.15g}", f"{float(value):.15g}"
     return a, b
+
+
+# rank -> check: verify_plan runs the checks of every module in rank order
+CHECKS = {150: check_copies}

@@ -204,3 +204,10 @@ def check_partner_summary(ctx) -> None:
                 f"kind '{table.loc[partner, 'kind']}', expected '{kind[partner]}'",
             )
     f.checked("partner summary", len(table))
+
+
+# check_costs runs last (its result is the verify result's cost table); it recomputes the
+# objective with the CVaR of the scenario costs when the plan is risk-averse
+COVERS = ("cvar", "cvar_cap")
+# rank -> check: verify_plan runs the checks of every module in rank order
+CHECKS = {140: check_partner_summary}

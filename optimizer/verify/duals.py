@@ -27,7 +27,7 @@ import pandas as pd
 
 from optimizer.verify.context import Context
 from optimizer.verify.formatting import each, fmt
-from optimizer.verify.limits import FAMILIES, labelled_rows
+from optimizer.verify.limits import binding_labels, labelled_rows, limit_families
 from optimizer.verify.tolerance import ABS_TOL, REL_TOL, allowed
 
 DUALS_AVAILABLE = ("lp", "lp with integer decisions fixed")
@@ -74,18 +74,20 @@ def check_binding(ctx: Context) -> None:
             f"binding.csv lists {len(table)} row(s) but summary.json says the duals are "
             f"unavailable",
         )
-    where = "binding.csv line {0.csv_line}: {0.family} {0.index}"
-    for r in each(table[table.duplicated(["family", "index"], keep="first")]):
+    table = table.assign(label=binding_labels(table))
+    families = limit_families()
+    where = "binding.csv line {0.csv_line}: {0.family} {0.label}"
+    for r in each(table[table.duplicated(["family", "label"], keep="first")]):
         f.violate("binding", f"{where.format(r)}: a second row for this constraint")
-    for r in each(table[~table["family"].isin(list(FAMILIES))]):
+    for r in each(table[~table["family"].isin(list(families))]):
         f.violate(
             "binding",
-            f"{where.format(r)}: family '{r.family}' is not a limit family ({', '.join(FAMILIES)})",
+            f"{where.format(r)}: family '{r.family}' is not a limit family ({', '.join(families)})",
         )
     for r in each(table[~np.isfinite(table["shadow_price"])]):
         f.violate("binding", f"{where.format(r)}: shadow_price {r.shadow_price} is not finite")
     table = table[np.isfinite(table["shadow_price"])]
-    for name, rows in table[table["family"].isin(list(FAMILIES))].groupby("family", sort=False):
+    for name, rows in table[table["family"].isin(list(families))].groupby("family", sort=False):
         _check_family(ctx, str(name), rows)
     _check_text(ctx, table)
     f.checked("binding", len(table))
@@ -93,15 +95,15 @@ def check_binding(ctx: Context) -> None:
 
 def _check_family(ctx: Context, name: str, rows: pd.DataFrame) -> None:
     """Keys exist, the sign follows the sense, and (LP plans) the row is tight."""
-    fam = FAMILIES[name]
+    fam = limit_families()[name]
     f = ctx.findings
     known = labelled_rows(ctx, name)
-    where = "binding.csv line {0.csv_line}: {0.family} {0.index}"
-    exists = rows["index"].isin(known.index)
+    where = "binding.csv line {0.csv_line}: {0.family} {0.label}"
+    exists = rows["label"].isin(known.index)
     for r in each(rows[~exists]):
         f.violate(
             "binding",
-            f"{where.format(r)}: no such {name} row in this case (index is {' / '.join(fam.keys)})",
+            f"{where.format(r)}: no such {name} row in this case (keys {', '.join(fam.keys)})",
         )
     wrong = (
         rows["shadow_price"] > SIGN_TOL if fam.sense == "<=" else rows["shadow_price"] < -SIGN_TOL
@@ -116,7 +118,7 @@ def _check_family(ctx: Context, name: str, rows: pd.DataFrame) -> None:
     if not slackness(ctx):
         return
     rows = rows[exists]
-    sides = known.loc[rows["index"]]
+    sides = known.loc[rows["label"]]
     lhs, rhs = sides["lhs"].to_numpy(dtype=float), sides["rhs"].to_numpy(dtype=float)
     slack = np.abs(lhs - rhs)
     limit = np.maximum(
@@ -138,10 +140,11 @@ _AMOUNT = re.compile(r"\$([0-9][0-9,]*(?:\.([0-9]+))?)([BM]?)\s*$")
 def _check_text(ctx: Context, table: pd.DataFrame) -> None:
     """unit names the family's unit; the meaning's amount is |shadow_price|; impact ranks."""
     f = ctx.findings
-    where = "binding.csv line {0.csv_line}: {0.family} {0.index}"
-    known = table[table["family"].isin(list(FAMILIES))]
+    where = "binding.csv line {0.csv_line}: {0.family} {0.label}"
+    families = limit_families()
+    known = table[table["family"].isin(list(families))]
     if "unit" in table.columns:
-        expected = "USD (NPV) per " + known["family"].map(lambda n: FAMILIES[n].unit)
+        expected = "USD (NPV) per " + known["family"].map(lambda n: families[n].unit)
         for r, x in zip(
             each(known[known["unit"] != expected]), expected[known["unit"] != expected], strict=True
         ):
@@ -269,7 +272,8 @@ def _binding_prices(ctx: Context, family: str) -> pd.Series:
     if b is None:
         return pd.Series(dtype=float)
     b = b[(b["family"] == family) & np.isfinite(b["shadow_price"])]
-    return b.drop_duplicates("index").set_index("index")["shadow_price"].astype(float)
+    b = b.assign(label=binding_labels(b))
+    return b.drop_duplicates("label").set_index("label")["shadow_price"].astype(float)
 
 
 def implied_prices(ctx: Context) -> pd.DataFrame:
@@ -333,3 +337,7 @@ def _check_marginal_cost(ctx: Context, table: pd.DataFrame, where: str) -> None:
             f"{r.csv_line_production}: opex, shipping{via} and the capacity shadow price of "
             f"binding.csv)",
         )
+
+
+# rank -> check: verify_plan runs the checks of every module in rank order
+CHECKS = {170: check_prices, 180: check_binding}

@@ -12,6 +12,7 @@ import pandas as pd
 
 from optimizer.verify.context import Context
 from optimizer.verify.formatting import each, fmt
+from optimizer.verify.limits import Family
 from optimizer.verify.tolerance import ABS_TOL_USD, differs, exceeds
 
 
@@ -49,70 +50,133 @@ def check_funding(ctx: Context) -> None:
     _check_grants(ctx, rows)
 
 
+def _grant_limit(ctx: Context, money: pd.DataFrame) -> pd.DataFrame:
+    """grant <= subsidy_rate x capex, for rows of site, capex and granted."""
+    rate = money["site"].map(ctx.sites["subsidy_rate"]).astype(float)
+    return money.assign(subsidy_rate=rate, lhs=money["granted"], rhs=rate * money["capex"])
+
+
+def _grant_caps(ctx: Context, granted: pd.Series) -> pd.DataFrame:
+    """grants over the horizon <= subsidy_cap_musd x 1e6, for grants per site."""
+    cap = ctx.sites["subsidy_cap_musd"].reindex(granted.index).astype(float) * 1e6
+    return pd.DataFrame({"site": granted.index, "lhs": granted.to_numpy(), "rhs": cap.to_numpy()})
+
+
+def grant_rate_rows(ctx: Context) -> pd.DataFrame:
+    """grant <= subsidy_rate x capex (site, year)."""
+    g = ctx.grid[["site", "year"]].copy()
+    wspm = ctx.builds.groupby(["site", "year"])["wspm"].sum()
+    grants = ctx["grants.csv"].groupby(["site", "year"])["usd"].sum()
+    at = pd.MultiIndex.from_frame(g)
+    rate = g["site"].map(ctx.sites["capex_usd_per_wspm"]).astype(float)
+    g["capex"] = rate * at.map(wspm).to_numpy(dtype=float)
+    g["granted"] = at.map(grants).to_numpy(dtype=float)
+    return _grant_limit(ctx, g.fillna({"capex": 0.0, "granted": 0.0}))
+
+
+def grant_cap_rows(ctx: Context) -> pd.DataFrame:
+    """grants over the horizon <= subsidy_cap_musd x 1e6 (site with a finite cap)."""
+    granted = ctx["grants.csv"].groupby("site")["usd"].sum()
+    rows = _grant_caps(ctx, granted.reindex(ctx.sites.index, fill_value=0.0))
+    return rows[np.isfinite(rows["rhs"])]
+
+
 def _check_grants(ctx: Context, rows: pd.DataFrame) -> None:
     """grant <= subsidy_rate x capex per build; grants per site <= subsidy_cap_musd x 1e6."""
     f = ctx.findings
-    rows = rows.copy()
-    rows["subsidy_rate"] = rows["site"].map(ctx.sites["subsidy_rate"]).astype(float)
-    rows["limit"] = rows["subsidy_rate"] * rows["capex"]
-    for r in each(rows[exceeds(rows["granted"], rows["limit"], ABS_TOL_USD)]):
+    rows = _grant_limit(ctx, rows)
+    for r in each(rows[exceeds(rows["lhs"], rows["rhs"], ABS_TOL_USD)]):
         f.violate(
             "grants",
-            f"build at {r.site} {r.year}: {fmt(r.granted)} USD grants > {fmt(r.limit)} USD "
+            f"build at {r.site} {r.year}: {fmt(r.lhs)} USD grants > {fmt(r.rhs)} USD "
             f"allowed (subsidy_rate {fmt(r.subsidy_rate)} x capex {fmt(r.capex)} USD)",
         )
-    per_site = ctx["grants.csv"].groupby("site")["usd"].sum().to_frame("granted")
-    per_site["cap"] = ctx.sites["subsidy_cap_musd"].reindex(per_site.index).astype(float) * 1e6
-    bad = exceeds(per_site["granted"], per_site["cap"], ABS_TOL_USD)
-    for site, r in per_site[bad].iterrows():
+    per_site = _grant_caps(ctx, ctx["grants.csv"].groupby("site")["usd"].sum())
+    for r in each(per_site[exceeds(per_site["lhs"], per_site["rhs"], ABS_TOL_USD)]):
         f.violate(
             "grants",
-            f"site {site}: {fmt(r.granted)} USD grants over the horizon > subsidy cap "
-            f"{fmt(r.cap)} USD (subsidy_cap_musd {fmt(r.cap / 1e6)})",
+            f"site {r.site}: {fmt(r.lhs)} USD grants over the horizon > subsidy cap "
+            f"{fmt(r.rhs)} USD (subsidy_cap_musd {fmt(r.rhs / 1e6)})",
         )
     f.checked("grants", len(rows) + len(per_site))
+
+
+def _partner_limits(ctx: Context) -> tuple[pd.DataFrame, float]:
+    """Per partner (every one): capital raised and its commitment and share limits in USD, and
+    all partner capital F."""
+    total = float(ctx["funding.csv"]["usd"].sum())
+    p = ctx.partners[["max_commitment_musd", "min_share", "max_share"]].astype(float).copy()
+    p["usd"] = ctx["funding.csv"].groupby("partner")["usd"].sum().reindex(p.index).fillna(0.0)
+    p["commitment"] = p["max_commitment_musd"] * 1e6
+    p["high"] = p["max_share"] * total
+    p["low"] = p["min_share"] * total
+    return p.rename_axis("partner").reset_index(), total
+
+
+def commitment_rows(ctx: Context) -> pd.DataFrame:
+    """partner capital <= max_commitment_musd x 1e6 (partner with a finite commitment)."""
+    p, _ = _partner_limits(ctx)
+    return p.assign(lhs=p["usd"], rhs=p["commitment"])[np.isfinite(p["commitment"])]
+
+
+def max_share_rows(ctx: Context) -> pd.DataFrame:
+    """partner capital <= max_share x all partner capital (partner with max_share < 1)."""
+    p, _ = _partner_limits(ctx)
+    return p.assign(lhs=p["usd"], rhs=p["high"])[p["max_share"] < 1.0]
+
+
+def min_share_rows(ctx: Context) -> pd.DataFrame:
+    """partner capital >= min_share x all partner capital (partner with min_share > 0)."""
+    p, _ = _partner_limits(ctx)
+    return p.assign(lhs=p["usd"], rhs=p["low"])[p["min_share"] > 0.0]
 
 
 def check_partners(ctx: Context) -> None:
     """Commitment, min/max share of all partner capital F, and per-region shares."""
     f = ctx.findings
-    fund = ctx["funding.csv"].copy()
-    fund["region"] = fund["site"].map(ctx.sites["region"])
-    total = float(fund["usd"].sum())
-    p = ctx.partners[["max_commitment_musd", "min_share", "max_share"]].astype(float).copy()
-    p["usd"] = fund.groupby("partner")["usd"].sum().reindex(p.index).fillna(0.0)
-    p["commitment"] = p["max_commitment_musd"] * 1e6
-    for name, r in p[exceeds(p["usd"], p["commitment"], ABS_TOL_USD)].iterrows():
+    p, total = _partner_limits(ctx)
+    for r in each(p[exceeds(p["usd"], p["commitment"], ABS_TOL_USD)]):
         f.violate(
             "partners",
-            f"partner {name}: {fmt(r.usd)} USD committed > max_commitment_musd "
+            f"partner {r.partner}: {fmt(r.usd)} USD committed > max_commitment_musd "
             f"{fmt(r.max_commitment_musd)} (= {fmt(r.commitment)} USD)",
         )
     share = (p["usd"] / total) if total > 0 else p["usd"] * 0.0
-    high = p["max_share"] * total
-    for (name, r), s in zip(
-        p[exceeds(p["usd"], high, ABS_TOL_USD)].iterrows(),
-        share[exceeds(p["usd"], high, ABS_TOL_USD)],
-        strict=True,
+    for off, sign, share_col, usd_col in (
+        (exceeds(p["usd"], p["high"], ABS_TOL_USD), ">", "max_share", "high"),
+        (exceeds(p["low"], p["usd"], ABS_TOL_USD), "<", "min_share", "low"),
     ):
-        f.violate(
-            "partners",
-            f"partner {name}: {fmt(r.usd)} USD = {s:.4%} of all partner capital "
-            f"{fmt(total)} USD > max_share {fmt(r.max_share)} ({fmt(r.max_share * total)} USD)",
-        )
-    low = p["min_share"] * total
-    for (name, r), s in zip(
-        p[exceeds(low, p["usd"], ABS_TOL_USD)].iterrows(),
-        share[exceeds(low, p["usd"], ABS_TOL_USD)],
-        strict=True,
-    ):
-        f.violate(
-            "partners",
-            f"partner {name}: {fmt(r.usd)} USD = {s:.4%} of all partner capital "
-            f"{fmt(total)} USD < min_share {fmt(r.min_share)} ({fmt(r.min_share * total)} USD)",
-        )
+        for r, s in zip(each(p[off]), share[off], strict=True):
+            f.violate(
+                "partners",
+                f"partner {r.partner}: {fmt(r.usd)} USD = {s:.4%} of all partner capital "
+                f"{fmt(total)} USD {sign} {share_col} {fmt(getattr(r, share_col))} "
+                f"({fmt(getattr(r, usd_col))} USD)",
+            )
     f.checked("partners", 3 * len(p))
+    fund = ctx["funding.csv"].assign(region=lambda d: d["site"].map(ctx.sites["region"]))
     _check_partner_regions(ctx, fund)
+
+
+def _region_shares(fund: pd.DataFrame, limits: pd.DataFrame) -> pd.DataFrame:
+    """Per partner_regions.csv row: the partner's capital for the region's sites (lhs) <=
+    max_share x all partner capital raised for them (rhs)."""
+    own = fund.groupby(["partner", "region"])["usd"].sum()
+    region = fund.groupby("region")["usd"].sum()
+    lim = limits.reset_index(drop=True)
+    lhs = pd.MultiIndex.from_frame(lim[["partner", "region"]]).map(own).to_numpy(dtype=float)
+    region_usd = lim["region"].map(region).astype(float).fillna(0.0)
+    return lim.assign(
+        lhs=np.nan_to_num(lhs, nan=0.0), region_usd=region_usd, rhs=lim["max_share"] * region_usd
+    )
+
+
+def region_share_rows(ctx: Context) -> pd.DataFrame:
+    """capital of a partner for a region's sites <= max_share x all partner capital for them
+    (partner_regions.csv rows with 0 < max_share < 1)."""
+    fund = ctx["funding.csv"].assign(region=lambda d: d["site"].map(ctx.sites["region"]))
+    pr = ctx.case.partner_regions[["partner", "region", "max_share"]]
+    return _region_shares(fund, pr[(pr["max_share"] > 0) & (pr["max_share"] < 1)])
 
 
 def _check_partner_regions(ctx: Context, fund: pd.DataFrame) -> None:
@@ -129,19 +193,11 @@ def _check_partner_regions(ctx: Context, fund: pd.DataFrame) -> None:
             f"max_share 0) but funds the build at {r.site} {r.year} with {fmt(r.usd)} USD "
             f"(funding.csv line {r.csv_line})",
         )
-    limited = pr[pr["max_share"] > 0].copy()
-    region_total = fund.groupby("region")["usd"].sum()
-    own = fund.groupby(["partner", "region"])["usd"].sum()
-    limited["usd"] = pd.MultiIndex.from_frame(limited[["partner", "region"]]).map(own)
-    limited["usd"] = limited["usd"].fillna(0.0)
-    limited["region_usd"] = limited["region"].map(region_total).fillna(0.0).astype(float)
-    limited["limit"] = limited["max_share"] * limited["region_usd"]
-    for r in limited[exceeds(limited["usd"], limited["limit"], ABS_TOL_USD)].itertuples(
-        index=False
-    ):
+    limited = _region_shares(fund, pr[pr["max_share"] > 0])
+    for r in each(limited[exceeds(limited["lhs"], limited["rhs"], ABS_TOL_USD)]):
         f.violate(
             "partner region",
-            f"partner {r.partner} in region {r.region}: {fmt(r.usd)} USD > {fmt(r.limit)} USD "
+            f"partner {r.partner} in region {r.region}: {fmt(r.lhs)} USD > {fmt(r.rhs)} USD "
             f"allowed (max_share {fmt(r.max_share)} x {fmt(r.region_usd)} USD partner capital "
             f"raised for {r.region} sites)",
         )
@@ -154,3 +210,31 @@ def annuity_factor(rate: np.ndarray, life: int) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         a = r / (1.0 - (1.0 + r) ** (-float(life)))
     return np.where(r == 0.0, 1.0 / life, a)
+
+
+# the model families (optimizer/model/registry.py) whose rows these checks re-implement
+COVERS = (
+    "funding",
+    "grant_rate",
+    "grant_cap",
+    "capital_total",
+    "commitment",
+    "max_share",
+    "min_share",
+    "region_share",
+)
+# rank -> check: verify_plan runs the checks of every module in rank order
+CHECKS = {90: check_funding, 100: check_partners}
+# limit family -> its rows, which binding.csv may name (limits.py)
+LIMITS = {
+    "grant_rate": Family(
+        ("site", "year"), "<=", "USD", ABS_TOL_USD, grant_rate_rows, check_funding
+    ),
+    "grant_cap": Family(("site",), "<=", "USD", ABS_TOL_USD, grant_cap_rows, check_funding),
+    "commitment": Family(("partner",), "<=", "USD", ABS_TOL_USD, commitment_rows, check_partners),
+    "max_share": Family(("partner",), "<=", "USD", ABS_TOL_USD, max_share_rows, check_partners),
+    "min_share": Family(("partner",), ">=", "USD", ABS_TOL_USD, min_share_rows, check_partners),
+    "region_share": Family(
+        ("partner", "region"), "<=", "USD", ABS_TOL_USD, region_share_rows, check_partners
+    ),
+}

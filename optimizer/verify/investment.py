@@ -8,6 +8,7 @@ import pandas as pd
 
 from optimizer.verify.context import Context
 from optimizer.verify.formatting import each, fmt
+from optimizer.verify.limits import Family
 from optimizer.verify.tolerance import (
     ABS_TOL,
     ABS_TOL_FRACTION,
@@ -107,32 +108,42 @@ def check_capacity_table(ctx: Context) -> None:
     f.checked("capacity table", len(index))
 
 
+def site_size_rows(ctx: Context) -> pd.DataFrame:
+    """existing + builds decided by t <= max_wspm x open (site, year)."""
+    g = ctx.grid
+    top = g["site"].map(ctx.sites["max_wspm"]).astype(float)
+    return g.assign(max_wspm=top, lhs=g["existing"] + g["built"], rhs=top * g["open"])
+
+
+def stay_open_rows(ctx: Context) -> pd.DataFrame:
+    """open(t-1) <= open(t) (site, year after the first)."""
+    g = ctx.grid.assign(lhs=ctx.grid.groupby("site")["open"].shift(1), rhs=ctx.grid["open"])
+    return g[g["lhs"].notna()]
+
+
 def check_site_size(ctx: Context) -> None:
     """existing + builds decided by t <= max_wspm x open; open in [0,1], non-decreasing,
     and 1 where the site has existing capacity."""
-    g = ctx.grid.copy()
+    g = site_size_rows(ctx)
     f = ctx.findings
-    g["max"] = g["site"].map(ctx.sites["max_wspm"]).astype(float)
-    g["total"] = g["existing"] + g["built"]
-    g["limit"] = g["max"] * g["open"]
-    for r in each(g[exceeds(g["total"], g["limit"])]):
+    for r in each(g[exceeds(g["lhs"], g["rhs"])]):
         f.violate(
             "site size",
             f"site {r.site} {r.year}: {fmt(r.existing)} existing + {fmt(r.built)} built = "
-            f"{fmt(r.total)} wspm > {fmt(r.limit)} allowed (max_wspm {fmt(r.max)} x open "
-            f"{fmt(r.open)}), over by {fmt(r.total - r.limit)}",
+            f"{fmt(r.lhs)} wspm > {fmt(r.rhs)} allowed (max_wspm {fmt(r.max_wspm)} x open "
+            f"{fmt(r.open)}), over by {fmt(r.lhs - r.rhs)}",
         )
     f.checked("site size", len(g))
 
     out_of_range = (g["open"] < -ABS_TOL_FRACTION) | (g["open"] > 1 + ABS_TOL_FRACTION)
     for r in each(g[out_of_range]):
         f.violate("open", f"site {r.site} {r.year}: open = {fmt(r.open)}, expected in [0, 1]")
-    previous = g.groupby("site")["open"].shift(1)
-    closes = (previous - g["open"]) > ABS_TOL_FRACTION
-    for r, before in zip(each(g[closes]), previous[closes], strict=True):
+    s = stay_open_rows(ctx)
+    closes = (s["lhs"] - s["rhs"]) > ABS_TOL_FRACTION
+    for r in each(s[closes]):
         f.violate(
             "open",
-            f"site {r.site} {r.year}: open = {fmt(r.open)} after {fmt(before)} in {r.year - 1}; "
+            f"site {r.site} {r.year}: open = {fmt(r.open)} after {fmt(r.lhs)} in {r.year - 1}; "
             f"a site once open stays open",
         )
     existing_closed = (g["existing"] > 0) & (g["open"] < 1 - ABS_TOL_FRACTION)
@@ -145,11 +156,12 @@ def check_site_size(ctx: Context) -> None:
     f.checked("open", len(g))
 
 
-def check_concentration(ctx: Context) -> None:
-    """Installed capacity of region r <= max_capacity_share x all installed, from from_year."""
+def concentration_rows(ctx: Context) -> pd.DataFrame:
+    """installed wspm of a region <= max_capacity_share x all installed (region, year >=
+    from_year)."""
     regions = ctx.case.regions
     if regions.empty:
-        return
+        return pd.DataFrame(columns=["region", "year", "lhs", "rhs"])
     g = ctx.grid
     total = g.groupby("year")["installed"].sum()
     by_region = g.groupby(["region", "year"])["installed"].sum()
@@ -157,16 +169,24 @@ def check_concentration(ctx: Context) -> None:
         pd.DataFrame({"year": ctx.years}), how="cross"
     )
     rows = rows[rows["year"] >= rows["from_year"]].reset_index(drop=True)
-    rows["installed"] = pd.MultiIndex.from_frame(rows[["region", "year"]]).map(by_region)
-    rows["installed"] = rows["installed"].fillna(0.0)
+    lhs = pd.MultiIndex.from_frame(rows[["region", "year"]]).map(by_region).to_numpy(dtype=float)
     rows["total"] = rows["year"].map(total).astype(float)
-    rows["limit"] = rows["max_capacity_share"] * rows["total"]
-    for r in each(rows[exceeds(rows["installed"], rows["limit"])]):
+    return rows.assign(
+        lhs=np.nan_to_num(lhs, nan=0.0), rhs=rows["max_capacity_share"] * rows["total"]
+    )
+
+
+def check_concentration(ctx: Context) -> None:
+    """Installed capacity of region r <= max_capacity_share x all installed, from from_year."""
+    if ctx.case.regions.empty:
+        return
+    rows = concentration_rows(ctx)
+    for r in each(rows[exceeds(rows["lhs"], rows["rhs"])]):
         ctx.findings.violate(
             "concentration",
-            f"region {r.region} {r.year}: {fmt(r.installed)} wspm installed > {fmt(r.limit)} "
+            f"region {r.region} {r.year}: {fmt(r.lhs)} wspm installed > {fmt(r.rhs)} "
             f"allowed ({fmt(r.max_capacity_share)} x {fmt(r.total)} wspm installed in all "
-            f"regions), over by {fmt(r.installed - r.limit)}",
+            f"regions), over by {fmt(r.lhs - r.rhs)}",
         )
     ctx.findings.checked("concentration", len(rows))
 
@@ -227,3 +247,27 @@ def check_nonnegative(ctx: Context) -> None:
                 )
             n += len(table)
     f.checked("non-negative", n)
+
+
+# the model families (optimizer/model/registry.py) whose rows these checks re-implement
+COVERS = ("site_size", "stay_open", "build_modules", "concentration")
+# rank -> check: verify_plan runs the checks of every module in rank order
+CHECKS = {
+    40: check_capacity_table,
+    50: check_build_timing,
+    60: check_builds_table,
+    70: check_site_size,
+    110: check_concentration,
+    120: check_integer,
+    130: check_nonnegative,
+}
+# limit family -> its rows, which binding.csv may name (limits.py)
+LIMITS = {
+    "site_size": Family(("site", "year"), "<=", "wspm", ABS_TOL, site_size_rows, check_site_size),
+    "stay_open": Family(
+        ("site", "year"), "<=", "site-year", ABS_TOL_FRACTION, stay_open_rows, check_site_size
+    ),
+    "concentration": Family(
+        ("region", "year"), "<=", "wspm", ABS_TOL, concentration_rows, check_concentration
+    ),
+}

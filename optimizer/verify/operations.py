@@ -11,6 +11,7 @@ import pandas as pd
 
 from optimizer.verify.context import Context
 from optimizer.verify.formatting import each, fmt
+from optimizer.verify.limits import Family
 from optimizer.verify.tolerance import ABS_TOL, ABS_TOL_USD, differs, exceeds
 
 HOURS_PER_YEAR = 8760
@@ -75,20 +76,50 @@ def check_production(ctx: Context) -> None:
     f.checked("production", len(p))
 
 
+def capacity_rows(ctx: Context) -> pd.DataFrame:
+    """wafers made <= 12 x utilization x available wspm (scenario, site, year)."""
+    w = ctx.wafers.merge(ctx.grid[["site", "year", "available"]], on=["site", "year"])
+    util = w["site"].map(ctx.sites["utilization"]).astype(float)
+    return w.assign(utilization=util, lhs=w["wafers"], rhs=12 * util * w["available"])
+
+
 def check_capacity(ctx: Context) -> None:
     """Wafers made <= 12 x utilization x available wspm, per scenario/site/year."""
-    w = ctx.wafers.merge(ctx.grid[["site", "year", "available"]], on=["site", "year"])
-    w["utilization"] = w["site"].map(ctx.sites["utilization"]).astype(float)
-    w["limit"] = 12 * w["utilization"] * w["available"]
-    bad = exceeds(w["wafers"], w["limit"])
-    for r in each(w[bad]):
+    w = capacity_rows(ctx)
+    for r in each(w[exceeds(w["lhs"], w["rhs"])]):
         ctx.findings.violate(
             "capacity",
-            f"site {r.site} {r.year} scenario {r.scenario}: {fmt(r.wafers)} wafers made > "
-            f"{fmt(r.limit)} available (12 x {fmt(r.utilization)} x {fmt(r.available)} wspm), "
-            f"over by {fmt(r.wafers - r.limit)}",
+            f"site {r.site} {r.year} scenario {r.scenario}: {fmt(r.lhs)} wafers made > "
+            f"{fmt(r.rhs)} available (12 x {fmt(r.utilization)} x {fmt(r.available)} wspm), "
+            f"over by {fmt(r.lhs - r.rhs)}",
         )
     ctx.findings.checked("capacity", len(w))
+
+
+def _deliverable(ctx: Context) -> pd.DataFrame:
+    """MWh drawn from a contract and 8760 x capacity_factor x MW, per scenario x contract x
+    year of the horizon (also outside the contract's years)."""
+    contracts = ctx.contracts
+    index = pd.MultiIndex.from_product(
+        [ctx.probs.index, contracts.index, ctx.years], names=["scenario", "contract", "year"]
+    )
+    drawn = ctx["energy.csv"].groupby(["scenario", "contract", "year"])["mwh"].sum()
+    d = drawn.reindex(index, fill_value=0.0).rename("lhs").reset_index()
+    d["mw"] = d["contract"].map(ctx.mw).astype(float)
+    d["cf"] = d["contract"].map(contracts["capacity_factor"]).astype(float)
+    d["rhs"] = HOURS_PER_YEAR * d["cf"] * d["mw"]
+    return d
+
+
+def contract_supply_rows(ctx: Context) -> pd.DataFrame:
+    """MWh drawn from a contract <= 8760 x capacity_factor x MW (scenario, contract, year of
+    the contract)."""
+    if ctx.contracts is None:
+        return pd.DataFrame(columns=["scenario", "contract", "year", "lhs", "rhs"])
+    d = _deliverable(ctx)
+    first = d["contract"].map(ctx.contracts["first_year"]).astype(int)
+    last = d["contract"].map(ctx.contracts["last_year"]).astype(int)
+    return d[(d["year"] >= first) & (d["year"] <= last)]
 
 
 def check_energy(ctx: Context) -> None:
@@ -139,21 +170,13 @@ def check_energy(ctx: Context) -> None:
     f.checked("energy use", len(need) + len(e))
 
     # sum_s mwh <= 8760 x capacity_factor x mw, per scenario/contract/year
-    index = pd.MultiIndex.from_product(
-        [ctx.probs.index, contracts.index, ctx.years], names=["scenario", "contract", "year"]
-    )
-    deliver = e.groupby(["scenario", "contract", "year"])["mwh"].sum().reindex(index, fill_value=0)
-    d = deliver.rename("mwh").reset_index()
-    d["mw"] = d["contract"].map(ctx.mw).astype(float)
-    d["cf"] = d["contract"].map(contracts["capacity_factor"]).astype(float)
-    d["limit"] = HOURS_PER_YEAR * d["cf"] * d["mw"]
-    bad = exceeds(d["mwh"], d["limit"])
-    for r in each(d[bad]):
+    d = _deliverable(ctx)
+    for r in each(d[exceeds(d["lhs"], d["rhs"])]):
         f.violate(
             "energy contract",
-            f"contract {r.contract} {r.year} scenario {r.scenario}: {fmt(r.mwh)} MWh drawn > "
-            f"{fmt(r.limit)} MWh deliverable (8760 h x {fmt(r.cf)} x {fmt(r.mw)} MW), "
-            f"over by {fmt(r.mwh - r.limit)}",
+            f"contract {r.contract} {r.year} scenario {r.scenario}: {fmt(r.lhs)} MWh drawn > "
+            f"{fmt(r.rhs)} MWh deliverable (8760 h x {fmt(r.cf)} x {fmt(r.mw)} MW), "
+            f"over by {fmt(r.lhs - r.rhs)}",
         )
     f.checked("energy contract", len(d))
     _check_contracts_table(ctx)
@@ -217,3 +240,18 @@ def _check_energy_table(ctx: Context, e: pd.DataFrame) -> None:
                 f"{fmt(r.mwh)} MWh x {fmt(q)} {unit} = {fmt(x)}",
             )
     f.checked("energy table", len(e))
+
+
+# the model families (optimizer/model/registry.py) whose rows these checks re-implement
+COVERS = ("demand", "capacity", "energy_need", "contract_supply")
+# rank -> check: verify_plan runs the checks of every module in rank order
+CHECKS = {10: check_demand, 20: check_production, 30: check_capacity, 80: check_energy}
+# limit family -> its rows, which binding.csv may name (limits.py)
+LIMITS = {
+    "capacity": Family(
+        ("scenario", "site", "year"), "<=", "wafer", ABS_TOL, capacity_rows, check_capacity
+    ),
+    "contract_supply": Family(
+        ("scenario", "contract", "year"), "<=", "MWh", ABS_TOL, contract_supply_rows, check_energy
+    ),
+}

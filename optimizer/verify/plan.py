@@ -14,86 +14,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimizer.contract import COST_COMPONENTS
 from optimizer.errors import InputError, Problem
+from optimizer.plan.schema import INTEGER, NUMBER, SCHEMA, TEXT
 
 ID, YEAR, NUM = "id", "year", "number"
+_KIND = {TEXT: ID, INTEGER: YEAR, NUMBER: NUM}
+_DTYPE = {ID: object, YEAR: int, NUM: float}
 
-# table -> {column: kind}; every column listed is required.
-TABLES: dict[str, dict[str, str]] = {
-    "builds.csv": {
-        "site": ID,
-        "year": YEAR,
-        "online_year": YEAR,
-        "wspm": NUM,
-        "capex_usd": NUM,
-        "grant_usd": NUM,
-    },
-    "capacity.csv": {
-        "site": ID,
-        "year": YEAR,
-        "installed_wspm": NUM,
-        "available_wspm": NUM,
-        "open": NUM,
-    },
-    "production.csv": {
-        "scenario": ID,
-        "site": ID,
-        "product": ID,
-        "market": ID,
-        "year": YEAR,
-        "wafers": NUM,
-        "gpus": NUM,
-    },
-    "unmet.csv": {"scenario": ID, "product": ID, "market": ID, "year": YEAR, "gpus": NUM},
-    "energy.csv": {
-        "scenario": ID,
-        "contract": ID,
-        "site": ID,
-        "year": YEAR,
-        "mwh": NUM,
-        "cost_usd": NUM,
-        "co2_t": NUM,
-    },
-    "contracts.csv": {"contract": ID, "mw": NUM},
-    "funding.csv": {"partner": ID, "site": ID, "year": YEAR, "usd": NUM},
-    "grants.csv": {"site": ID, "year": YEAR, "usd": NUM},
-    "partner_summary.csv": {"partner": ID, "usd": NUM, "share": NUM},
-    "costs.csv": {"component": ID, "npv_usd": NUM},
-}
-
-# Columns checked when present (the contract lists them; older writers may lack them).
-OPTIONAL: dict[str, dict[str, str]] = {
-    "contracts.csv": {"region": ID, "source": ID, "max_mw": NUM},
-    "partner_summary.csv": {
-        "kind": ID,
-        "max_share": NUM,
-        "min_share": NUM,
-        "max_commitment_usd": NUM,
-        "cost_of_capital": NUM,
-        "financing_cost_npv_usd": NUM,
-        "financing_cost_usd": NUM,
-    },
-}
+# The decision tables every check reads (grants.csv absent: no grants), and the derived tables
+# checked when present (a hand-made or older plan may lack them); columns from the plan schema.
+DECISIONS = ("builds", "capacity", "production", "unmet", "energy", "contracts", "funding")
+DECISIONS += ("grants", "partner_summary", "costs")
+DERIVED = ("scenario_costs", "prices", "binding")
 
 
-# Derived tables, checked when present (a hand-made or older plan may lack them):
-# table -> (required columns, columns checked when present).
-DERIVED: dict[str, tuple[dict[str, str], dict[str, str]]] = {
-    "scenario_costs.csv": (
-        {"scenario": ID, "probability": NUM, "total_usd": NUM},
-        {f"{c}_usd": NUM for c in COST_COMPONENTS},
-    ),
-    # usd_per_gpu is empty when the duals are unavailable (docs/plan-tables.md)
-    "prices.csv": (
-        {"scenario": ID, "product": ID, "market": ID, "year": YEAR},
-        {"usd_per_gpu": NUM},
-    ),
-    "binding.csv": (
-        {"family": ID, "index": ID, "shadow_price": NUM},
-        {"unit": ID, "impact_usd": NUM, "meaning": ID},
-    ),
-}
+def _columns(name: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(required, optional) columns of a plan table with their kinds."""
+    table = SCHEMA[name]
+    required = {c.name: _KIND[c.dtype] for c in table.columns if c.required}
+    optional = {c.name: _KIND[c.dtype] for c in table.columns if not c.required}
+    return required, optional
 
 
 @dataclass
@@ -121,16 +61,23 @@ def read_plan(plan_dir: Path) -> Plan:
         raise InputError([Problem(str(plan_dir), None, None, None, "plan folder not found")])
     summary = _read_summary(plan_dir / "summary.json", problems)
     tables: dict[str, pd.DataFrame] = {}
-    for name, columns in TABLES.items():
-        table = _read_table(plan_dir / name, columns, OPTIONAL.get(name, {}), problems)
+    for name in DECISIONS:
+        required, optional = _columns(name)
+        path = plan_dir / SCHEMA[name].file
+        if not SCHEMA[name].required and not path.exists():
+            table = pd.DataFrame({"csv_line": pd.Series(dtype=int)})
+            table = table.assign(**{c: pd.Series(dtype=_DTYPE[k]) for c, k in required.items()})
+        else:
+            table = _read_table(path, required, optional, problems)
         if table is not None:
-            tables[name] = table
+            tables[SCHEMA[name].file] = table
     derived: dict[str, pd.DataFrame] = {}
-    for name, (required, optional) in DERIVED.items():
-        if (plan_dir / name).exists():
-            table = _read_table(plan_dir / name, required, optional, problems)
+    for name in DERIVED:
+        path = plan_dir / SCHEMA[name].file
+        if path.exists():
+            table = _read_table(path, *_columns(name), problems)
             if table is not None:
-                derived[name] = table
+                derived[path.name] = table
     if problems:
         raise InputError(problems)
     return Plan(plan_dir, summary, tables, derived)
@@ -191,16 +138,12 @@ def _read_table(
         return None
     raw.columns = [str(c).strip() for c in raw.columns]
     missing = [c for c in required if c not in raw.columns]
-    if name.endswith("partner_summary.csv") and not {
-        "financing_cost_npv_usd",
-        "financing_cost_usd",
-    } & set(raw.columns):
-        missing.append("financing_cost_npv_usd")
     for col in missing:
         problems.append(Problem(name, 1, col, None, "missing column in the header"))
     if missing:
         return None
     table = pd.DataFrame({"csv_line": np.arange(len(raw), dtype=int) + 2})
+    blank = {c.name for c in SCHEMA[path.stem].columns if c.blank}  # empty cells allowed
     for col in [c for c in kinds if c in required or c in optional]:
         kind = kinds[col]
         if kind == ID:
@@ -208,7 +151,7 @@ def _read_table(
             table[col] = np.array([str(u).strip() for u in uniques], dtype=object)[codes]
             continue
         values = _numbers(raw[col])
-        bad = values.isna() & (raw[col].notna() | (col in required))
+        bad = values.isna() & (raw[col].notna() | (col in required and col not in blank))
         if kind == YEAR:
             bad |= values.notna() & (np.mod(values, 1) != 0)
         for i in np.flatnonzero(bad.to_numpy())[:20]:
@@ -219,12 +162,12 @@ def _read_table(
                     name, int(i) + 2, col, "" if pd.isna(cell) else cell, f"expected {expected}"
                 )
             )
-        if kind == YEAR:
+        if kind == YEAR and col in blank:
+            table[col] = values.where(~bad).astype("Int64").array
+        elif kind == YEAR:
             table[col] = values.fillna(0).astype(int).to_numpy()
         else:
             table[col] = values.to_numpy()
-    if "financing_cost_npv_usd" not in table.columns and "financing_cost_usd" in table.columns:
-        table["financing_cost_npv_usd"] = table["financing_cost_usd"]
     return table
 
 

@@ -48,13 +48,6 @@ class VerifyResult:
     def ok(self) -> bool:
         return not self.violations
 
-    def families_violated(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for v in self.violations:
-            fam = v.split(":", 1)[0]
-            counts[fam] = counts.get(fam, 0) + 1
-        return counts
-
     def summary_lines(self, show_all: bool = False) -> list[str]:
         """Plain text for the terminal: what was checked, the costs, then every violation."""
         lines = [

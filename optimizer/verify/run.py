@@ -2,44 +2,49 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
-from optimizer.verify import (
-    copies,
-    costs,
-    duals,
-    finance,
-    investment,
-    operations,
-    provenance,
-    references,
-    scenario_costs,
-)
+from optimizer.verify import costs, provenance, references
 from optimizer.verify.context import Context
 from optimizer.verify.plan import read_plan
 from optimizer.verify.result import Findings, VerifyResult
 
-# Order of the checks is the order violations are listed in.
-CHECKS = (
-    operations.check_demand,
-    operations.check_production,
-    operations.check_capacity,
-    investment.check_capacity_table,
-    investment.check_build_timing,
-    investment.check_builds_table,
-    investment.check_site_size,
-    operations.check_energy,
-    finance.check_funding,
-    finance.check_partners,
-    investment.check_concentration,
-    investment.check_integer,
-    investment.check_nonnegative,
-    costs.check_partner_summary,
-    copies.check_copies,
-    scenario_costs.check_scenario_costs,
-    duals.check_prices,
-    duals.check_binding,
-)
+Check = Callable[[Context], None]
+
+
+def modules() -> list[ModuleType]:
+    """Every module of optimizer.verify (a new checker module is found without a list)."""
+    import optimizer.verify as package
+
+    return [
+        importlib.import_module(f"{package.__name__}.{info.name}")
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name)
+    ]
+
+
+def checks() -> list[Check]:
+    """The CHECKS every module declares (rank -> check), in rank order: the order violations
+    are listed in."""
+    ranked: dict[int, Check] = {}
+    for module in modules():
+        for rank, check in getattr(module, "CHECKS", {}).items():
+            if rank in ranked:
+                raise ValueError(
+                    f"verify checks {ranked[rank].__name__} and {check.__name__} share rank {rank}"
+                )
+            ranked[rank] = check
+    return [ranked[r] for r in sorted(ranked)]
+
+
+def covered() -> dict[str, str]:
+    """Model family -> the verify module whose checks re-implement it (its COVERS)."""
+    return {
+        family: module.__name__ for module in modules() for family in getattr(module, "COVERS", ())
+    }
 
 
 def verify_plan(plan_dir: Path, data_dir: Path | None = None) -> VerifyResult:
@@ -65,7 +70,7 @@ def verify_plan(plan_dir: Path, data_dir: Path | None = None) -> VerifyResult:
 
     ctx = Context(case=case, plan=plan, probs=probs, findings=findings)
     references.clean_tables(ctx)
-    for check in CHECKS:
+    for check in checks():
         check(ctx)
     cost_table, recomputed = costs.check_costs(ctx)
     return VerifyResult(

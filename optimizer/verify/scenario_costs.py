@@ -67,3 +67,7 @@ def check_scenario_costs(ctx: Context) -> None:
                 f"{fmt(mine.loc[scenario, 'total'])} USD)",
             )
     f.checked(FAMILY, len(table) * len(columns))
+
+
+# rank -> check: verify_plan runs the checks of every module in rank order
+CHECKS = {160: check_scenario_costs}

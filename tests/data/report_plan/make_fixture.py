@@ -481,6 +481,19 @@ binding.insert(
         0.012 * 9.3e9,
     ],
 )
+# binding.csv names each row by its key columns (blank where the family has none)
+KEYS = ["scenario", "site", "product", "market", "contract", "partner", "region", "year"]
+WHERE = {
+    "GPU_N2 Asia 2028": {"product": "GPU_N2", "market": "Asia", "year": 2028},
+    "TW_SOUTH 2029": {"site": "TW_SOUTH", "year": 2029},
+    "US_TX 2027": {"site": "US_TX", "year": 2027},
+    "TW_OWF_CPPA": {"contract": "TW_OWF_CPPA"},
+    "MGX_UAE": {"partner": "MGX_UAE"},
+    "MGX_UAE United States": {"partner": "MGX_UAE", "region": "United States"},
+}
+keys = pd.DataFrame([WHERE[i] for i in binding.pop("index")], columns=KEYS)
+keys["year"] = keys["year"].astype("Int64")
+binding = pd.concat([binding[["family"]], keys, binding.drop(columns="family")], axis=1)
 binding = binding.sort_values("impact_usd", ascending=False).reset_index(drop=True)
 
 contracts_out = pd.DataFrame(

@@ -1,7 +1,11 @@
 """Number formatting for people: money as $2.4B, counts with thousands separators, years as is.
 
-Every renderer (Markdown, HTML, terminal) uses these helpers, so a number reads the same in every
-format and the tests can parse it back.
+The one place money and quantities are formatted: money() for prose and tables, rate() for unit
+prices in columns, price() for shadow prices, exact_usd() for sums to add up, money_denoised()
+and limit() where solver noise must read $0, usd() for the rough amounts a diagnosis cites,
+signed_*() for differences between plans.
+The report, comparison and sweep and every renderer (Markdown, HTML, terminal) use these, so a
+number reads the same in every format and the tests can parse it back.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import math
 
 _SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"))
+NOISE_USD = 1.0  # a dollar amount below this is solver noise
 
 
 def _sig3(value: float) -> str:
@@ -39,6 +44,47 @@ def money(usd: float | None) -> str:
     if a == 0:
         return "$0"
     return f"{sign}${_sig3(a)}"
+
+
+def money_denoised(usd: float) -> str:
+    """money(), with solver noise below one dollar shown as $0."""
+    return money(0.0 if abs(usd) < NOISE_USD else usd)
+
+
+def limit(usd: float | None) -> str:
+    """A dollar limit or headroom: 'none' when there is no limit, noise below $1 as $0."""
+    if usd is None or not math.isfinite(usd):
+        return "none"
+    return money_denoised(usd)
+
+
+def usd(x: float) -> str:
+    """Money the way a planner says it in a diagnosis: $52B, $1.2B, $450M, $12,000."""
+    if math.isinf(x):
+        return "unlimited"
+    ax = abs(x)
+    if ax >= 1e9:
+        return f"${_sig_rough(x / 1e9)}B"
+    if ax >= 1e6:
+        return f"${_sig_rough(x / 1e6)}M"
+    return f"${x:,.0f}"
+
+
+def _sig_rough(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def price(usd: float) -> str:
+    """A shadow price: money() from $1M, whole dollars from $100, else four significant digits
+    ($0.0413) so small prices stay distinct."""
+    if not math.isfinite(usd):
+        return "–"
+    a = abs(usd)
+    if a >= 1e6:
+        return money(usd)
+    if a >= 100:
+        return f"{'-' if usd < 0 else ''}${a:,.0f}"
+    return f"{'-' if usd < 0 else ''}${a:,.4g}"
 
 
 def rate(usd: float | None, decimals: int = 2) -> str:
@@ -101,3 +147,41 @@ def gap(share: float | None) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return f"{text}%"
+
+
+def signed_money(usd: float) -> str:
+    """+$2.4B, -$310M, $0."""
+    if abs(usd) <= NOISE_USD + 1e-9 * abs(usd):  # as compare's money_differs(0, usd)
+        return "$0"
+    return f"{'+' if usd > 0 else '-'}{money(abs(usd))}"
+
+
+def signed_pct(change: float) -> str:
+    """+3.1%, -0.05% (two decimals below 0.1%), 0.0%."""
+    if change is None or math.isnan(change):
+        return "–"
+    decimals = 1 if abs(change) >= 0.001 or change == 0 else 2
+    text = pct(abs(change), decimals)
+    if float(text.rstrip("%")) == 0:
+        return text
+    return f"{'+' if change > 0 else '-'}{text}"
+
+
+def signed_number(value: float, decimals: int = 0, tol: float = 0.0) -> str:
+    """+1,000, -500, 0 (within `tol`)."""
+    if abs(value) <= tol:
+        return "0"
+    text = number(abs(value), decimals)
+    if text.strip("0.,") == "":
+        return text
+    return f"{'+' if value > 0 else '-'}{text}"
+
+
+def signed_count(value: float) -> str:
+    """+1.2 million, -300,000."""
+    return f"{'+' if value > 0 else '-'}{count(abs(value))}"
+
+
+def mw(value: float) -> str:
+    """Megawatts: one decimal below 10 MW, whole above."""
+    return number(value, 1 if 0 < abs(value) < 10 else 0)

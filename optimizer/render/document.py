@@ -1,6 +1,7 @@
-"""A format-neutral report: sections of paragraphs, tables and charts.
+"""A format-neutral document: sections of paragraphs, tables and charts.
 
-The content is written once (sections.py) and rendered to Markdown and HTML; every number is a
+The content is written once (the report's sections, the comparison) and rendered to Markdown and
+HTML (optimizer.render.markdown, optimizer.render.html); every number is a
 preformatted string, so both formats show exactly the same figures. Text is plain: renderers
 escape it for their format.
 """
@@ -9,7 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from optimizer.report.charts import Chart
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart: `name` is its file stem (charts/<name>.svg), `svg` the standalone SVG text."""
+
+    name: str
+    title: str
+    alt: str
+    svg: str
+
+    @property
+    def inline(self) -> str:
+        """The SVG without XML declaration and DOCTYPE, for embedding in HTML."""
+        return self.svg[self.svg.index("<svg") :]
 
 
 @dataclass(frozen=True)
@@ -119,3 +133,14 @@ class Document:
     @property
     def charts(self) -> list[Chart]:
         return [b.chart for s in self.sections for b in s.blocks if isinstance(b, Figure)]
+
+
+@dataclass(frozen=True)
+class Page:
+    """What differs between pages built on the shared scaffold: the generator meta tag, the
+    footer line (a constant of the caller, inserted unescaped) and whether inline SVG images
+    are allowed by the page's policy."""
+
+    generator: str
+    footer: str
+    images: bool = False

@@ -2,18 +2,21 @@
 
 The shared (first-stage) decisions are shown once, in sections 2, 4 and 5. This subsection shows
 what differs per scenario (GPUs supplied and unmet, cost), the risk setting, the value of
-hedging (VSS) and of perfect information (EVPI), and the regret table. Numbers come from
-optimizer.report.scenarios; every figure is formatted with optimizer.report.fmt.
+hedging (VSS) and of perfect information (EVPI), and the regret table. They come as one bundle,
+optimizer.report.scenarios.HedgeNumbers; the executive summary, the warnings and this subsection
+only format it (with optimizer.render.fmt).
 """
 
 from __future__ import annotations
 
 import math
 
-from optimizer.report import charts, scenarios, tables
-from optimizer.report.document import Block, Figure, Heading, Paragraph, para, table
-from optimizer.report.fmt import count, money, number, pct, year
-from optimizer.report.reader import Plan
+from optimizer.plan import statistics
+from optimizer.render import charts
+from optimizer.render.document import Block, Figure, Heading, Paragraph, para, table
+from optimizer.render.fmt import count, money, money_denoised, number, pct, year
+from optimizer.report import scenarios
+from optimizer.report.sections.common import scenario_demand
 
 KEY = "planning-under-uncertainty"
 TITLE = "Planning under uncertainty"
@@ -38,50 +41,34 @@ FIRST_STAGE = ("financing", "site_fixed", "energy_capacity")
 CHECK_TOLERANCE = 1e-6
 
 
-def usd(value: float) -> str:
-    """Money, with solver noise below one dollar shown as $0."""
-    return money(0.0 if abs(value) < 1.0 else value)
-
-
-def weights_text(plan: Plan) -> str:
+def weights_text(h: scenarios.HedgeNumbers) -> str:
     """'low 25%, base 50%, high 25%'."""
-    return ", ".join(f"{s} {pct(p, 0)}" for s, p in plan.scenario_weights.items())
+    return ", ".join(f"{s} {pct(p, 0)}" for s, p in h.weights.items())
 
 
-def expected_cost(plan: Plan) -> float:
-    """Expected NPV cost: costs.csv without the risk adjustment (the objective when
-    risk-neutral)."""
-    frame = plan["costs"]
-    return float(frame.loc[frame["component"] != "risk_adjustment", "npv_usd"].sum())
-
-
-def risk_sentence(plan: Plan) -> str:
+def risk_sentence(h: scenarios.HedgeNumbers) -> str:
     """The risk setting in one or two sentences, with the CVaR of this plan's scenario costs."""
-    risk = plan.risk
-    if risk is None:
+    if h.risk is None:
         return (
             "Risk setting: risk-neutral. The plan minimises the expected cost, weighting each "
             "scenario by its probability (a risk-averse plan, --cvar ALPHA --risk-weight L, "
             "would also weigh its worst outcomes)."
         )
-    alpha, weight = risk
+    alpha, weight = h.risk
     text = (
         f"Risk setting: risk-averse. The plan minimises (1 − {weight:g}) × expected cost + "
         f"{weight:g} × CVaR at {alpha:g}, where the CVaR (conditional value at risk) is the "
         f"average cost of the worst {pct(1 - alpha, 0)} of outcomes: it gives up some expected "
         "cost to be protected when demand turns out badly."
     )
-    costs = scenarios.scenario_costs(plan)
-    if plan.has("scenario_costs") and len(costs):
-        mean = scenarios.expected(costs["total_usd"], costs["probability"])
-        tail = scenarios.cvar(costs["total_usd"], costs["probability"], alpha)
-        worst = tail_scenarios(costs, alpha)
+    if h.costs is not None:
+        mean, tail, worst = h.costs.expected["total"], h.costs.cvar_usd, h.costs.tail
         objective = (1 - weight) * mean + weight * tail
         text += (
             f" For this plan the expected cost is {money(mean)} and the CVaR {money(tail)} "
             f"(the {' and '.join(worst)} scenario{'s' if len(worst) != 1 else ''})"
         )
-        if abs(objective - plan.objective_usd) <= CHECK_TOLERANCE * max(plan.objective_usd, 1.0):
+        if abs(objective - h.objective_usd) <= CHECK_TOLERANCE * max(h.objective_usd, 1.0):
             text += (
                 f", so the objective is (1 − {weight:g}) × {money(mean)} + {weight:g} × "
                 f"{money(tail)} = {money(objective)}."
@@ -91,33 +78,21 @@ def risk_sentence(plan: Plan) -> str:
     return text
 
 
-def tail_scenarios(costs, alpha: float) -> list[str]:
-    """The most expensive scenarios that make up the worst (1 - alpha) of outcomes."""
-    ranked = costs.sort_values("total_usd", ascending=False, kind="stable")
-    out, mass = [], 0.0
-    for s, p in zip(ranked["scenario"], ranked["probability"], strict=True):
-        if mass >= 1 - alpha - 1e-12:
-            break
-        if p > 0:
-            out.append(str(s))
-        mass += float(p)
-    return out
-
-
-def value_sentences(plan: Plan) -> list[str]:
+def value_sentences(h: scenarios.HedgeNumbers) -> list[str]:
     """VSS and EVPI in plain words with their numbers; empty when the solve did not write them."""
-    v = scenarios.value_measures(plan)
+    v = h.values
     if not v.known:
         return []
     out: list[str] = []
-    if plan.risk is not None and math.isfinite(v.rp_usd):
-        mean = expected_cost(plan)
+    if h.risk is not None and math.isfinite(v.rp_usd):
+        mean = h.expected_cost_usd
         extra = mean - v.rp_usd
         out.append(
             "EVPI and VSS are measured, as Birge and Louveaux define them, on the risk-neutral "
             f"hedged plan (expected cost {money(v.rp_usd)}). This risk-averse plan's expected "
             + (
-                f"cost is {money(mean)}, {usd(extra)} more: the price of its protection against "
+                f"cost is {money(mean)}, {money_denoised(extra)} more: "
+                "the price of its protection against "
                 "the worst outcomes. "
                 if extra >= 1.0
                 else f"cost is the same ({money(mean)}). "
@@ -128,7 +103,8 @@ def value_sentences(plan: Plan) -> list[str]:
     )
     if v.vss_usd >= 1.0:
         out.append(
-            f"Hedging saves {usd(v.vss_usd)} against planning for average demand (VSS, the value "
+            f"Hedging saves {money_denoised(v.vss_usd)} against planning for average demand "
+            "(VSS, the value "
             f"of the stochastic solution{eev if math.isfinite(v.eev_usd) else ''}). "
         )
     else:
@@ -143,23 +119,25 @@ def value_sentences(plan: Plan) -> list[str]:
         else ""
     )
     out.append(
-        f"Knowing the future would save a further {usd(v.evpi_usd)} (EVPI, the expected value of "
+        f"Knowing the future would save a further {money_denoised(v.evpi_usd)} "
+        "(EVPI, the expected value of "
         f"perfect information{ws}): that is the most it is worth paying for a better forecast."
     )
     return out
 
 
-def short_value_sentence(plan: Plan) -> str:
-    v = scenarios.value_measures(plan)
+def short_value_sentence(h: scenarios.HedgeNumbers) -> str:
+    v = h.values
     if not v.known:
         return ""
     return (
-        f"Hedging saves {usd(v.vss_usd)} against planning for average demand (VSS); knowing the "
-        f"future would save a further {usd(v.evpi_usd)} (EVPI). "
+        f"Hedging saves {money_denoised(v.vss_usd)} against planning for average demand "
+        "(VSS); knowing the "
+        f"future would save a further {money_denoised(v.evpi_usd)} (EVPI). "
     )
 
 
-def regret_sentence(plan: Plan, reg: scenarios.Regret) -> str:
+def regret_sentence(h: scenarios.HedgeNumbers, reg: scenarios.Regret) -> str:
     """Which plan has the least worst-case regret, and which the most."""
     s = reg.summary
     least = reg.least
@@ -168,22 +146,23 @@ def regret_sentence(plan: Plan, reg: scenarios.Regret) -> str:
     verb = "tie for" if len(least) > 1 else "has"
     text = (
         f"{names[0].upper()}{names[1:]} {verb} the least worst-case regret of the {len(s)} plans "
-        f"compared: {usd(first['worst_regret'])}"
+        f"compared: {money_denoised(first['worst_regret'])}"
         + (f" (in the {first['worst_in']} scenario)" if first["worst_regret"] >= 1.0 else "")
         + ". "
     )
     worst = s.sort_values(["worst_regret"], ascending=False).index[0]
     if worst not in least:
         text += (
-            f"The {worst} has the most: {usd(s.loc[worst, 'worst_regret'])} if the "
+            f"The {worst} has the most: {money_denoised(s.loc[worst, 'worst_regret'])} if the "
             f"{s.loc[worst, 'worst_in']} scenario happens. "
         )
     if scenarios.HEDGED_PLAN in s.index and scenarios.HEDGED_PLAN not in least:
-        h = s.loc[scenarios.HEDGED_PLAN]
+        hedged = s.loc[scenarios.HEDGED_PLAN]
         text += (
-            f"The hedged plan's worst case is {usd(h['worst_regret'])} (in {h['worst_in']}): it "
+            f"The hedged plan's worst case is {money_denoised(hedged['worst_regret'])} "
+            f"(in {hedged['worst_in']}): it "
             "minimises the "
-            + ("risk-weighted cost" if plan.risk is not None else "expected cost")
+            + ("risk-weighted cost" if h.risk is not None else "expected cost")
             + ", not the worst-case regret. "
         )
     return text
@@ -194,21 +173,21 @@ def _names(plans: list[str]) -> str:
     return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
 
 
-def summary_paragraph(plan: Plan) -> Paragraph:
+def summary_paragraph(h: scenarios.HedgeNumbers) -> Paragraph:
     """The executive summary's paragraph on uncertainty."""
-    costs = scenarios.scenario_costs(plan)
     runs = [
         f"This is a hedged plan: its builds, energy contracts and funding are chosen once for "
-        f"{len(plan.scenario_weights)} demand scenarios ({weights_text(plan)}), and only "
+        f"{len(h.weights)} demand scenarios ({weights_text(h)}), and only "
         "production, energy use and unmet demand adapt to the scenario that happens. "
     ]
-    if plan.risk is not None:
-        alpha, weight = plan.risk
+    if h.risk is not None:
+        alpha, weight = h.risk
         runs.append(
             f"It is risk-averse: the worst {pct(1 - alpha, 0)} of outcomes (CVaR) get a weight "
             f"of {weight:g} in its objective. "
         )
-    if plan.has("scenario_costs") and len(costs):
+    if h.costs is not None:
+        costs = h.costs.frame
         runs.append(
             "Depending on demand it costs "
             + _or(
@@ -217,10 +196,9 @@ def summary_paragraph(plan: Plan) -> Paragraph:
             )
             + ". "
         )
-    runs.append(short_value_sentence(plan))
-    reg = scenarios.regret(plan)
-    if reg is not None:
-        runs.append(regret_sentence(plan, reg).split(". ")[0] + ". ")
+    runs.append(short_value_sentence(h))
+    if h.regret is not None:
+        runs.append(regret_sentence(h, h.regret).split(". ")[0] + ". ")
     runs.append(f"Details: {WHERE}.")
     return para(*runs)
 
@@ -234,10 +212,10 @@ def _or(items) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
-def key_figure_rows(plan: Plan) -> list[tuple[str, str]]:
+def key_figure_rows(h: scenarios.HedgeNumbers) -> list[tuple[str, str]]:
     rows = []
-    costs = scenarios.scenario_costs(plan)
-    if plan.has("scenario_costs") and len(costs):
+    if h.costs is not None:
+        costs = h.costs.frame
         rows.append(
             (
                 "Cost by scenario (NPV)",
@@ -247,17 +225,16 @@ def key_figure_rows(plan: Plan) -> list[tuple[str, str]]:
                 ),
             )
         )
-    v = scenarios.value_measures(plan)
+    v = h.values
     if v.known:
-        rows.append(("Value of hedging (VSS)", usd(v.vss_usd)))
-        rows.append(("Value of perfect information (EVPI)", usd(v.evpi_usd)))
+        rows.append(("Value of hedging (VSS)", money_denoised(v.vss_usd)))
+        rows.append(("Value of perfect information (EVPI)", money_denoised(v.evpi_usd)))
     return rows
 
 
-def unmet_by_scenario_text(plan: Plan) -> str:
+def unmet_by_scenario_text(h: scenarios.HedgeNumbers) -> str:
     """'By scenario: low 0, base 0, high 121 million GPUs.' for the unmet-demand warning."""
-    unmet = plan["unmet"].groupby("scenario")["gpus"].sum()
-    parts = [f"{s} {count(unmet.get(s, 0.0))}" for s in plan.scenario_weights]
+    parts = [f"{s} {count(gpus)}" for s, gpus in h.unmet_by_scenario.items()]
     return f"By scenario: {', '.join(parts)} GPUs unmet."
 
 
@@ -265,54 +242,35 @@ def unmet_by_scenario_text(plan: Plan) -> str:
 # the subsection
 
 
-def blocks(plan: Plan) -> list[Block]:
+def blocks(h: scenarios.HedgeNumbers) -> list[Block]:
     """The "Planning under uncertainty" subsection of section 3."""
     out: list[Block] = [Heading(TITLE, KEY)]
-    n = len(plan.scenario_weights)
+    n = len(h.weights)
     out.append(
         para(
             f"Demand is uncertain, so this plan was solved for {n} demand scenarios at once "
-            f"({weights_text(plan)}). The decisions that must be taken before demand is known "
+            f"({weights_text(h)}). The decisions that must be taken before demand is known "
             "are shared by all scenarios and shown once in this report: builds (section 2), "
             "energy contracts (section 4) and funding (section 5). Production, energy use and "
             "unmet demand adapt to each scenario; they are shown below scenario by scenario "
             "(elsewhere the report shows their expected values, weighted by probability).",
         )
     )
-    out.append(para(risk_sentence(plan)))
-    out += _outcomes(plan)
-    out += _costs(plan)
-    values = value_sentences(plan)
+    out.append(para(risk_sentence(h)))
+    out += _outcomes(h)
+    out += _costs(h)
+    values = value_sentences(h)
     if values:
         out.append(Heading("Value of hedging and of perfect information"))
         out.append(para(*values))
-    out += _regret(plan)
+    out += _regret(h)
     return out
 
 
-def _outcomes(plan: Plan) -> list[Block]:
-    scen = tables.by_scenario(plan)
-    out: list[Block] = [
-        table(
-            "demand-by-scenario",
-            "GPUs demanded and served by scenario, whole horizon",
-            ("Scenario", "Probability", "Demanded", "Served", "Unmet", "Served share"),
-            [
-                (
-                    r.scenario,
-                    pct(r.probability),
-                    number(r.demanded),
-                    number(r.served),
-                    number(r.unmet),
-                    pct(r.served / r.demanded if r.demanded else 1.0),
-                )
-                for r in scen.itertuples()
-            ],
-            "lrrrrr",
-        )
-    ]
-    by_year = scenarios.outcomes_by_year(plan)
-    names = scenarios.scenario_order(plan)
+def _outcomes(h: scenarios.HedgeNumbers) -> list[Block]:
+    out: list[Block] = [scenario_demand(h.by_scenario, "whole horizon")]
+    by_year = h.outcomes
+    names = list(h.weights)
     if by_year.empty:
         return out
     out.append(
@@ -321,7 +279,7 @@ def _outcomes(plan: Plan) -> list[Block]:
             "Dashed: demand; solid: GPUs supplied; the shaded gap between them is unmet demand.",
         )
     )
-    wide = by_year.pivot_table(index="year", columns="scenario", values=["served", "unmet"])
+    wide = h.outcomes_wide
     years = list(wide.index)
     if len(names) <= MAX_WIDE_SCENARIOS:
         cols = [(m, s) for s in names for m in ("served", "unmet")]
@@ -350,16 +308,12 @@ def _outcomes(plan: Plan) -> list[Block]:
     return out
 
 
-def _costs(plan: Plan) -> list[Block]:
-    if not plan.has("scenario_costs"):
+def _costs(h: scenarios.HedgeNumbers) -> list[Block]:
+    if h.costs is None:
         return []
-    costs = scenarios.scenario_costs(plan)
-    components = [
-        c for c in scenarios.cost_components(costs) if (costs[f"{c}_usd"].abs() >= 0.5).any()
-    ]
-    left_out = [c for c in scenarios.cost_components(costs) if c not in components]
-    mean = scenarios.expected(costs["total_usd"], costs["probability"])
-    target = expected_cost(plan)
+    costs, components, left_out = h.costs.frame, h.costs.components, h.costs.left_out
+    mean = h.costs.expected["total"]
+    target = h.expected_cost_usd
     ok = abs(mean - target) <= CHECK_TOLERANCE * max(abs(target), 1.0)
     lo, hi = costs.loc[costs["total_usd"].idxmin()], costs.loc[costs["total_usd"].idxmax()]
     second = [c for c in components if c not in FIRST_STAGE]
@@ -370,7 +324,7 @@ def _costs(plan: Plan) -> list[Block]:
     if second:
         driver = max(second, key=lambda c: abs(hi[f"{c}_usd"] - lo[f"{c}_usd"]))
         runs.append(
-            f"Most of the difference is the {tables.COST_LABELS.get(driver, driver).lower()} "
+            f"Most of the difference is the {statistics.COST_LABELS.get(driver, driver).lower()} "
             f"({money(lo[f'{driver}_usd'])} in {lo['scenario']} against "
             f"{money(hi[f'{driver}_usd'])} in {hi['scenario']}). "
         )
@@ -408,10 +362,7 @@ def _costs(plan: Plan) -> list[Block]:
             total=(
                 "Expected",
                 pct(costs["probability"].sum()),
-                *[
-                    money(scenarios.expected(costs[f"{c}_usd"], costs["probability"]))
-                    for c in components
-                ],
+                *[money(h.costs.expected[c]) for c in components],
                 money(mean),
             ),
             note="From scenario_costs.csv. Each scenario's cost includes the shared first-stage "
@@ -431,16 +382,16 @@ def plan_label(name: str) -> str:
     return f"{name} (this plan)" if name == scenarios.HEDGED_PLAN else name
 
 
-def _regret(plan: Plan) -> list[Block]:
-    reg = scenarios.regret(plan)
+def _regret(h: scenarios.HedgeNumbers) -> list[Block]:
+    reg = h.regret
     if reg is None:
         return []
     names = list(reg.cost.columns)
     s = reg.summary
-    v = scenarios.value_measures(plan)
+    v = h.values
     hedged_is = (
         " The hedged plan is this plan (risk-averse); EVPI and VSS above use the risk-neutral one."
-        if plan.risk is not None
+        if h.risk is not None
         else ""
     )
     lead = para(
@@ -448,14 +399,14 @@ def _regret(plan: Plan) -> list[Block]:
         "(the plan one would make knowing that scenario will happen). Below, each scenario's own "
         "plan, the plan for average demand and the hedged plan are each held to their "
         "first-stage decisions and re-optimised in every scenario. ",
-        regret_sentence(plan, reg),
+        regret_sentence(h, reg),
     )
     cost_note = (
         "Rows: plans, each with its builds, contracts and funding fixed; columns: the scenario "
         "that happens. Expected: weighted by the scenario probabilities."
     )
     if v.known and math.isfinite(v.ws_usd):
-        neutral = " (risk-neutral)" if plan.risk is not None else ""
+        neutral = " (risk-neutral)" if h.risk is not None else ""
         cost_note += (
             " The best possible expected cost is the perfect-foresight cost; in expected cost, "
             f"EVPI = hedged plan{neutral} − best possible and VSS = mean-demand plan − hedged "
@@ -489,9 +440,9 @@ def _regret(plan: Plan) -> list[Block]:
             [
                 (
                     plan_label(p),
-                    *[usd(reg.regret.loc[p, w]) for w in names],
-                    usd(s.loc[p, "expected_regret"]),
-                    usd(s.loc[p, "worst_regret"]),
+                    *[money_denoised(reg.regret.loc[p, w]) for w in names],
+                    money_denoised(s.loc[p, "expected_regret"]),
+                    money_denoised(s.loc[p, "worst_regret"]),
                     str(int(s.loc[p, "rank"])),
                 )
                 for p in reg.plans
@@ -501,7 +452,7 @@ def _regret(plan: Plan) -> list[Block]:
             "the least worst-case regret (from regret.csv)."
             + (
                 " The hedged plan's expected regret is its EVPI."
-                if plan.risk is None and scenarios.HEDGED_PLAN in s.index and v.known
+                if h.risk is None and scenarios.HEDGED_PLAN in s.index and v.known
                 else ""
             ),
         ),

@@ -1,4 +1,5 @@
-"""Turn a solution into the plan tables of docs/plan-tables.md (pandas only from here on)."""
+"""Turn a solution into the plan tables of docs/plan-tables.md (optimizer.plan.schema): the one
+place where plan tables meet the solved model."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import numpy as np
 import pandas as pd
 from pyomo.common.gc_manager import PauseGC
 
-from optimizer.model import COST_COMPONENTS, MODULES
+from optimizer.model import COST_COMPONENTS
 from optimizer.model import risk as risk_module
 from optimizer.model.context import ModelContext
+from optimizer.model.registry import concerns
+from optimizer.plan.schema import BINDING_KEYS, SCHEMA
 from optimizer.solve import Solution
 
 BINDING_TOL = 1e-9  # model money units per model unit (1e-3 USD per unit)
@@ -23,14 +26,10 @@ def extract_plan(ctx: ModelContext, sol: Solution) -> dict[str, pd.DataFrame]:
 
 def _extract_plan(ctx: ModelContext, sol: Solution) -> dict[str, pd.DataFrame]:
     tables: dict[str, pd.DataFrame] = {}
-    for module in MODULES:
-        extract = getattr(module, "extract", None)
-        if extract is not None:
-            tables.update(extract(ctx, sol))
-    money = tables.pop("build_money")
-    builds = tables["builds"].merge(money, on=["site", "year"], how="left")
-    builds = builds[builds["wspm"] > 1e-6].reset_index(drop=True)
-    tables["builds"] = builds[["site", "year", "online_year", "wspm", "capex_usd", "grant_usd"]]
+    for concern in concerns():
+        if concern.extract is not None:
+            for name, frame in concern.extract(ctx, sol).items():
+                tables[name] = _contribute(name, tables.get(name), frame)
     tables["costs"] = cost_table(ctx, sol)
     tables["scenario_costs"] = scenario_cost_table(ctx, sol)
     tables["binding"] = binding_table(ctx, sol)
@@ -39,6 +38,14 @@ def _extract_plan(ctx: ModelContext, sol: Solution) -> dict[str, pd.DataFrame]:
     tables["demand"] = ctx.data["demand"][["scenario", "product", "market", "year", "gpus"]]
     tables["partner_regions"] = ctx.case.partner_regions[["partner", "region", "max_share"]]
     return tables
+
+
+def _contribute(name: str, table: pd.DataFrame | None, columns: pd.DataFrame) -> pd.DataFrame:
+    """A concern may add columns to a table another concern owns (finance adds the money of
+    builds.csv): they join on the table's key (optimizer.plan.schema), rows of the owner kept."""
+    if table is None:
+        return columns
+    return table.merge(columns, on=list(SCHEMA[name].key), how="left")
 
 
 def cost_table(ctx: ModelContext, sol: Solution) -> pd.DataFrame:
@@ -78,7 +85,9 @@ def scenario_cost_table(ctx: ModelContext, sol: Solution) -> pd.DataFrame:
 
 
 def binding_table(ctx: ModelContext, sol: Solution) -> pd.DataFrame:
-    """Binding constraints with shadow prices in plain units, ranked by impact."""
+    """Binding constraints with shadow prices in plain units, ranked by impact; each row names
+    its constraint by the family's key columns (the other key columns stay blank)."""
+    columns = SCHEMA["binding"].names
     frames = []
     for name, fam in ctx.families.items():
         if not fam.limit:
@@ -88,32 +97,32 @@ def binding_table(ctx: ModelContext, sol: Solution) -> pd.DataFrame:
         if hit.size == 0:
             continue
         rows = fam.index.iloc[hit].reset_index(drop=True)
+        undeclared = [c for c in rows.columns if c not in BINDING_KEYS]
+        if undeclared:
+            raise ValueError(
+                f"limit family {name} is indexed by {undeclared}, which binding.csv has no key "
+                f"column for: add it to BINDING_KEYS in optimizer/plan/schema.py"
+            )
         price = dual[hit] * ctx.scale.usd / fam.rhs_unit  # NPV USD per domain unit of rhs
         size = np.maximum(np.abs(fam.rhs[hit]), sol.sizes[name][hit] / 2.0) * fam.rhs_unit
-        index = rows.astype(str).agg(" / ".join, axis=1) if len(rows.columns) else ""
         meaning = [
-            _meaning(fam.describe(r) if fam.describe else name, fam.sense, fam.unit_label, p)
+            _meaning(fam.describe(r), fam.sense, fam.unit_label, p)
             for r, p in zip(rows.itertuples(index=False), price, strict=True)
         ]
         frames.append(
-            pd.DataFrame(
-                {
-                    "family": name,
-                    "index": index,
-                    "shadow_price": price,
-                    "unit": "USD (NPV) per " + fam.unit_label,
-                    "impact_usd": np.abs(price) * size,
-                    "meaning": meaning,
-                }
+            rows.assign(
+                family=name,
+                shadow_price=price,
+                unit="USD (NPV) per " + fam.unit_label,
+                impact_usd=np.abs(price) * size,
+                meaning=meaning,
             )
         )
-    cols = ["family", "index", "shadow_price", "unit", "impact_usd", "meaning"]
     if not frames:
-        return pd.DataFrame(columns=cols)
-    out = pd.concat(frames, ignore_index=True)
-    return out.sort_values("impact_usd", ascending=False, kind="stable").reset_index(drop=True)[
-        cols
-    ]
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(frames, ignore_index=True).reindex(columns=columns)
+    out["year"] = out["year"].astype("Int64")  # blank where the family has no year
+    return out.sort_values("impact_usd", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def _meaning(what: str, sense: str, unit: str, price: float) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
 
 import matplotlib
 import numpy as np
@@ -20,7 +19,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from optimizer.report.fmt import money
+from optimizer.render.document import Chart
+from optimizer.render.fmt import money
 
 matplotlib.use("Agg")
 
@@ -72,21 +72,6 @@ RC = {
 MAX_LABEL = 40
 
 
-@dataclass(frozen=True)
-class Chart:
-    """One chart: `name` is its file stem (charts/<name>.svg), `svg` the standalone SVG text."""
-
-    name: str
-    title: str
-    alt: str
-    svg: str
-
-    @property
-    def inline(self) -> str:
-        """The SVG without XML declaration and DOCTYPE, for embedding in HTML."""
-        return self.svg[self.svg.index("<svg") :]
-
-
 def label(text: object, max_len: int | None = MAX_LABEL) -> str:
     """Text drawn literally by matplotlib: `$` escaped so no mathtext is parsed (a crash on bad
     TeX), no legend-hiding leading `_`, cut to `max_len`. A backslash outside mathtext is drawn
@@ -113,11 +98,18 @@ def _figure(width: float, height: float) -> tuple[Figure, object]:
     return fig, fig.add_subplot()
 
 
-def _svg(fig: Figure, name: str, title: str) -> str:
+def svg_text(fig: Figure, salt: str, title: str | None = None) -> str:
+    """The figure as standalone SVG text, the same bytes on every run: no date in the metadata,
+    element ids from a fixed salt, text kept as <text> elements."""
     buf = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": f"fabplan-{name}"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Title": title})
-    text = buf.getvalue()
+    metadata = {"Date": None, "Creator": None} | ({} if title is None else {"Title": title})
+    with matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg", metadata=metadata)
+    return buf.getvalue()
+
+
+def _svg(fig: Figure, name: str, title: str) -> str:
+    text = svg_text(fig, f"fabplan-{name}", title)
     prefix = re.sub(r"[^A-Za-z0-9-]", "-", name)
     text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', text)
     text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", text)

@@ -1,7 +1,7 @@
-"""Read a plan folder (CSV tables + summary.json) into memory, checking it is one.
+"""Read a plan folder (CSV tables + summary.json) into memory, checking it against the schema.
 
-The report reads nothing else: no input data folder, no model objects. Optional tables that an
-older plan writer may not produce (sites.csv, demand.csv, partner_regions.csv, grants.csv) come
+The report and compare read nothing else: no input data folder, no model objects. Optional
+tables a plan lacks (optimizer.plan.schema: grants, copies of the inputs, derived tables) come
 back as empty frames with their columns, so the report degrades to what it can show.
 """
 
@@ -15,53 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.errors import InputError, Problem, UsageError
+from optimizer.plan.schema import INTEGER, SUMMARY_KEYS, TABLES, TEXT, Column
 
-# Columns each table must have (docs/plan-tables.md); text columns are read as strings.
-REQUIRED: dict[str, list[str]] = {
-    "builds": ["site", "year", "online_year", "wspm", "capex_usd", "grant_usd"],
-    "capacity": ["site", "year", "installed_wspm", "available_wspm", "open"],
-    "production": ["scenario", "site", "product", "market", "year", "wafers", "gpus"],
-    "unmet": ["scenario", "product", "market", "year", "gpus"],
-    "energy": ["scenario", "contract", "site", "year", "mwh", "cost_usd", "co2_t"],
-    "contracts": ["contract", "region", "source", "mw", "max_mw"],
-    "funding": ["partner", "site", "year", "usd"],
-    "partner_summary": ["partner", "usd", "share", "financing_cost_npv_usd"],
-    "costs": ["component", "npv_usd"],
-    "prices": ["scenario", "product", "market", "year", "usd_per_gpu"],
-    "binding": ["family", "index", "shadow_price", "unit", "meaning"],
-}
-# Tables the report uses when present (requested from the plan writer; see report README).
-OPTIONAL: dict[str, list[str]] = {
-    "grants": ["site", "year", "usd"],
-    "sites": ["site", "region", "existing_wspm", "max_wspm", "utilization"],
-    "demand": ["scenario", "product", "market", "year", "gpus"],
-    "partner_regions": ["partner", "region", "max_share"],
-    "scenario_costs": ["scenario", "probability", "total_usd"],
-    "regret": ["plan", "scenario", "probability", "cost_usd", "best_cost_usd", "regret_usd"],
-}
-TEXT_COLUMNS = {
-    "site",
-    "product",
-    "market",
-    "scenario",
-    "contract",
-    "region",
-    "source",
-    "partner",
-    "kind",
-    "component",
-    "family",
-    "index",
-    "unit",
-    "meaning",
-    "name",
-    "country",
-    "node",
-    "operator",
-    "plan",
-}
-INT_COLUMNS = {"year", "online_year", "lead_time_years", "first_year", "last_year", "from_year"}
-SUMMARY_KEYS = ["status", "objective_usd"]
+# Text ids read as text, whole numbers as int64, whatever table they are in (optimizer.plan.schema)
+TEXT_COLUMNS = {c.name for t in TABLES for c in t.columns if c.dtype == TEXT}
+INT_COLUMNS = {c.name for t in TABLES for c in t.columns if c.dtype == INTEGER}
 
 
 @dataclass
@@ -157,19 +115,21 @@ def read_plan(folder: Path) -> Plan:
 
     tables: dict[str, pd.DataFrame] = {}
     present: set[str] = set()
-    for name, columns in {**REQUIRED, **OPTIONAL}.items():
-        path = folder / f"{name}.csv"
+    for table in TABLES:
+        path = folder / table.file
         if not path.is_file():
-            if name in REQUIRED:
+            if table.required:
                 problems.append(Problem(str(path), None, None, None, "this plan table to exist"))
-            tables[name] = pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in columns})
+            tables[table.name] = pd.DataFrame(
+                {c.name: pd.Series(dtype=_dtype(c)) for c in table.columns if c.required}
+            )
             continue
         frame = read_table(path)
-        missing = [c for c in columns if c not in frame.columns]
-        for c in missing:
-            problems.append(Problem(str(path), 1, c, None, "this column in the header row"))
-        tables[name] = frame
-        present.add(name)
+        for c in table.required_names:
+            if c not in frame.columns:
+                problems.append(Problem(str(path), 1, c, None, "this column in the header row"))
+        tables[table.name] = frame
+        present.add(table.name)
     if problems:
         raise InputError(problems)
     return Plan(folder=folder, summary=summary, tables=tables, present=present)
@@ -196,10 +156,8 @@ def read_table(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _dtype(column: str) -> str:
-    if column in TEXT_COLUMNS:
-        return "str"
-    return "int64" if column in INT_COLUMNS else "float64"
+def _dtype(column: Column) -> str:
+    return {TEXT: "str", INTEGER: "int64"}.get(column.dtype, "float64")
 
 
 def _is_number(value: object) -> bool:

@@ -1,4 +1,8 @@
-"""Value of the hedged plan (Birge and Louveaux): EVPI, VSS and the regret table.
+"""Hedged solve (`fabplan solve --stochastic`): one plan for every demand scenario at once.
+
+Builds, modules, opening and contracted MW are shared; operations are per scenario, weighted by
+the scenarios' probabilities in the case. With --cvar at risk weight 1 a second pass makes the
+expected cost least at the optimal CVaR. Then the value of the hedged plan (Birge and Louveaux):
 
 - WS (wait-and-see): each scenario solved with its own optimal plan; WS = sum_w p(w) cost_w*.
 - RP (recourse problem): the expected cost of the hedged (two-stage, risk-neutral) plan.
@@ -15,12 +19,20 @@ funding is re-optimised with them, which gives the same least-cost financing for
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from optimizer import console
-from optimizer.model import ModelOptions, build_model
-from optimizer.solve import compile_model, solve
+from optimizer.inputs import Case
+from optimizer.model import ModelOptions, build_model, risk
+from optimizer.run.request import SolveRequest
+from optimizer.run.steps import build_and_solve
+from optimizer.solve import SolverOptions, compile_model, solve
+
+if TYPE_CHECKING:
+    from optimizer.run.steps import Solved
 
 FIXED_BLOCKS = ("build", "modules", "open", "mw")
 
@@ -29,6 +41,52 @@ FIXED_BLOCKS = ("build", "modules", "open", "mw")
 class Measures:
     summary: dict
     regret: pd.DataFrame
+
+
+def hedged_case(case: Case) -> Case:
+    """The case over every scenario with a positive probability."""
+    probabilities = case.scenario_probabilities
+    dropped = [k for k, v in probabilities.items() if v <= 0]
+    if dropped:
+        # a scenario with probability 0 carries no weight: its operations would be arbitrary
+        console.warn(f"scenarios with probability 0 are left out: {', '.join(dropped)}")
+    return case.for_scenarios({k: v for k, v in probabilities.items() if v > 0})
+
+
+def least_expected_cost_at_cvar(
+    case: Case, req: SolveRequest, out_dir: Path, solved: Solved, timings: dict[str, float]
+) -> tuple[Solved, float]:
+    """(ctx, compiled, sol) and the objective in USD; at risk weight 1 (pure CVaR) the model
+    is solved again with CVaR held at its optimum, to make the expected cost least
+    (lexicographic)."""
+    m_opts = req.model_options()
+    ctx, _, sol = solved
+    if not risk.needs_second_pass(m_opts):
+        return solved, sol.objective * ctx.scale.usd
+    cap = risk.cvar_value(ctx, sol)
+    m_opts = replace(m_opts, cvar_cap=cap * (1 + 1e-9) + 1e-9)
+    with console.step("second pass: least expected cost at that CVaR", timings, "pass2_s"):
+        solved = build_and_solve(case, m_opts, req.solver_options(), out_dir)
+    ctx, _, sol = solved
+    return solved, risk.cvar_value(ctx, sol) * ctx.scale.usd
+
+
+def add_value_measures(
+    case: Case,
+    req: SolveRequest,
+    solved: Solved,
+    summary: dict,
+    tables: dict[str, pd.DataFrame],
+    timings: dict[str, float],
+) -> None:
+    """Put EVPI, VSS (summary.json) and the regret table (regret.csv) into the plan."""
+    if len(case.scenarios) < 2:
+        return
+    ctx, _, sol = solved
+    with console.step("EVPI, VSS and regret", timings, "measures_s"):
+        measures = value_measures(case, req.model_options(), req.solver_options(), ctx, sol)
+    summary.update(measures.summary)
+    tables["regret"] = measures.regret
 
 
 def _expected_cost(ctx, sol) -> float:
@@ -44,8 +102,9 @@ def _first_stage(ctx, sol) -> dict:
     return {b: sol.x[b].copy() for b in FIXED_BLOCKS if b in ctx.blocks}
 
 
-def _solve(case, scenarios, m_opts, s_opts, fixed: dict | None = None):
-    ctx = build_model(case, scenarios, m_opts)
+def _solve(case: Case, m_opts: ModelOptions, s_opts: SolverOptions, fixed: dict | None = None):
+    """Solve over the case's scenarios with the `fixed` first-stage decisions (block -> values)."""
+    ctx = build_model(case, case.scenario_probabilities, m_opts)
     for block, values in (fixed or {}).items():
         for v, x in zip(ctx.blocks[block].objects, values.tolist(), strict=True):
             v.setlb(x)
@@ -56,8 +115,9 @@ def _solve(case, scenarios, m_opts, s_opts, fixed: dict | None = None):
     return ctx, sol
 
 
-def mean_demand_case(case, scenarios: dict[str, float]):
+def mean_demand_case(case: Case) -> Case:
     """The expected-value problem: one scenario 'mean' with probability-weighted demand."""
+    scenarios = case.scenario_probabilities
     d = case.demand[case.demand["scenario"].isin(list(scenarios))]
     keys = ["product", "market", "year"]
     grid = d[keys].drop_duplicates()
@@ -66,15 +126,19 @@ def mean_demand_case(case, scenarios: dict[str, float]):
     )
     full["gpus"] = full["gpus"].fillna(0.0) * full["scenario"].map(scenarios)
     mean = full.groupby(keys, as_index=False)["gpus"].sum().assign(scenario="mean", _line=-1)
-    return replace(case, demand=mean[["scenario", *keys, "gpus", "_line"]])
+    return replace(case, demand=mean[["scenario", *keys, "gpus", "_line"]]).for_scenarios(
+        {"mean": 1.0}
+    )
 
 
 def value_measures(
-    case, scenarios, m_opts: ModelOptions, s_opts, hedged_ctx, hedged_sol
+    case: Case, m_opts: ModelOptions, s_opts: SolverOptions, hedged_ctx, hedged_sol
 ) -> Measures:
+    """EVPI, VSS and the regret table of the hedged plan over the case's scenarios."""
+    scenarios = case.scenario_probabilities
     neutral = replace(m_opts, cvar_alpha=None, risk_weight=0.0)
     if m_opts.cvar_alpha is not None:
-        rp_ctx, rp_sol = _solve(case, scenarios, neutral, s_opts)
+        rp_ctx, rp_sol = _solve(case, neutral, s_opts)
     else:
         rp_ctx, rp_sol = hedged_ctx, hedged_sol
     rp = _expected_cost(rp_ctx, rp_sol)
@@ -82,12 +146,12 @@ def value_measures(
     own: dict[str, dict] = {}
     best: dict[str, float] = {}
     for w in scenarios:
-        ctx, sol = _solve(case, {w: 1.0}, neutral, s_opts)
+        ctx, sol = _solve(case.for_scenarios({w: 1.0}), neutral, s_opts)
         own[w] = _first_stage(ctx, sol)
         best[w] = _expected_cost(ctx, sol)
     ws = sum(p * best[w] for w, p in scenarios.items())
 
-    ev_ctx, ev_sol = _solve(mean_demand_case(case, scenarios), {"mean": 1.0}, neutral, s_opts)
+    ev_ctx, ev_sol = _solve(mean_demand_case(case), neutral, s_opts)
     plans = {
         **{f"{w} plan": x for w, x in own.items()},
         "mean-demand plan": _first_stage(ev_ctx, ev_sol),
@@ -100,7 +164,7 @@ def value_measures(
             if plan == f"{w} plan":
                 cost = best[w]
             else:
-                ctx, sol = _solve(case, {w: 1.0}, neutral, s_opts, fixed)
+                ctx, sol = _solve(case.for_scenarios({w: 1.0}), neutral, s_opts, fixed)
                 cost = _expected_cost(ctx, sol)
             rows.append(
                 {

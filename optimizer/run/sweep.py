@@ -24,13 +24,15 @@ from rich.progress import (
 )
 
 from optimizer import console
+from optimizer.atomic import write_file_atomic
 from optimizer.errors import InputError, Problem, UsageError
 from optimizer.interrupt import Interrupted
 from optimizer.outputs import SWEEP, check_output, claim_output
+from optimizer.run.request import check_scenario_options
 from optimizer.sweep.cases import Design, csv_design, vary_design
 from optimizer.sweep.execute import default_workers, run_dask, run_local
 from optimizer.sweep.report import write_report
-from optimizer.sweep.table import sweep_table, write_atomic, write_table
+from optimizer.sweep.table import sweep_table, write_table
 from optimizer.sweep.tornado import sensitivity
 from optimizer.sweep.worker import SOLVE_OPTIONS, CaseOutcome, CaseTask, finished_outcome
 
@@ -128,7 +130,8 @@ def _run_cases(
     result.table = sweep_table(design, outcomes)
     result.ranges = sensitivity(result.table, design)
     write_table(result.table, out)
-    write_atomic(out / "sensitivity.csv", result.ranges.to_csv(index=False, lineterminator="\n"))
+    ranges = result.ranges.to_csv(index=False, lineterminator="\n")
+    write_file_atomic(out / "sensitivity.csv", ranges)
     write_report(out, data_dir, design, result.table, result.ranges)
     return result
 
@@ -174,16 +177,15 @@ def _solve_options(options: dict) -> dict:
     unknown = sorted(set(options) - set(SOLVE_OPTIONS))
     if unknown:
         raise TypeError(f"unknown solve option(s) for a sweep: {', '.join(unknown)}")
-    if options.get("stochastic") and options.get("scenario"):
-        raise UsageError("--stochastic plans over all scenarios; drop --scenario")
-    if options.get("cvar_alpha") is not None and not options.get("stochastic"):
-        raise UsageError("--cvar needs --stochastic (risk is measured across scenarios)")
+    check_scenario_options(
+        options.get("scenario"), bool(options.get("stochastic")), options.get("cvar_alpha")
+    )
     return {k: v for k, v in options.items() if v is not None}
 
 
 def _input_hashes(data_dir: Path) -> dict[str, str]:
     from optimizer.inputs.schema import FILES
-    from optimizer.pipeline import sha256
+    from optimizer.run.summary import sha256
 
     return {name: sha256(data_dir / name) for name in sorted(FILES) if (data_dir / name).is_file()}
 

@@ -6,14 +6,14 @@ the scenario probabilities of summary.json; with one scenario that is the scenar
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from optimizer.contract import COST_COMPONENTS
-from optimizer.report.reader import Plan
+from optimizer.plan.read import Plan
+from optimizer.plan.schema import BINDING_KEYS
 
 COST_ORDER = list(COST_COMPONENTS)
 COST_LABELS = {
@@ -361,13 +361,15 @@ def costs(plan: Plan) -> tuple[pd.DataFrame, CostCheck]:
 
 
 def binding(plan: Plan) -> pd.DataFrame:
-    """binding.csv in its ranked order, with a sentence for every row."""
+    """binding.csv in its ranked order, with where each row binds (its key values joined, e.g.
+    "base / TW_N2 / 2040") and a sentence for every row."""
     frame = plan["binding"].copy()
+    frame["where"] = _labels(frame, BINDING_KEYS)
     frame["sentence"] = [
         _sentence(f, i, p, u, m)
         for f, i, p, u, m in zip(
             frame["family"],
-            frame["index"],
+            frame["where"],
             frame["shadow_price"],
             frame["unit"],
             frame["meaning"],
@@ -377,28 +379,19 @@ def binding(plan: Plan) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-_YEAR = re.compile(r"^(19|20)\d\d$")
-
-
 def binding_groups(plan: Plan) -> pd.DataFrame:
     """Binding rows that are the same limit in different years, merged into one finding.
 
     A capacity limit binding in ten years reads better as one sentence with its years than as ten
-    sentences. Groups are ranked by their summed impact (impact_usd when binding.csv has it,
-    else |shadow price|) and keep the sentence of their highest-impact row.
+    sentences. Groups are ranked by their summed impact and keep the sentence of their
+    highest-impact row.
     """
     frame = binding(plan)
     if frame.empty:
         return pd.DataFrame(columns=["family", "key", "years", "rows", "impact", "sentence"])
-    tokens = frame["index"].astype(str).str.split(r"\s*/\s*|\s+", regex=True)
-    frame["key"] = (
-        frame["family"].astype(str)
-        + "|"
-        + tokens.map(lambda ts: " / ".join(t for t in ts if not _YEAR.match(t)))
-    )
-    frame["year"] = tokens.map(lambda ts: next((int(t) for t in ts if _YEAR.match(t)), None))
-    impact = frame["impact_usd"] if "impact_usd" in frame.columns else frame["shadow_price"]
-    frame["impact"] = pd.to_numeric(impact, errors="coerce").abs().fillna(0.0)
+    others = [k for k in BINDING_KEYS if k != "year"]
+    frame["key"] = frame["family"].astype(str) + "|" + _labels(frame, others)
+    frame["impact"] = pd.to_numeric(frame["impact_usd"], errors="coerce").abs().fillna(0.0)
     frame["rank"] = np.arange(len(frame))
     rows = []
     for key, g in frame.groupby("key", sort=False):
@@ -420,6 +413,18 @@ def binding_groups(plan: Plan) -> pd.DataFrame:
         )
     out = pd.DataFrame(rows).sort_values(["impact", "first"], ascending=[False, True])
     return out.drop(columns="first").reset_index(drop=True)
+
+
+def _labels(frame: pd.DataFrame, keys: tuple[str, ...] | list[str]) -> pd.Series:
+    """Each row's filled key columns joined with " / " (years as whole numbers)."""
+    parts = []
+    for k in keys:
+        column = frame[k]
+        if k == "year":
+            column = column.astype("Int64")
+        parts.append(column.astype("string").fillna("").tolist())
+    labels = [" / ".join(v for v in values if v) for values in zip(*parts, strict=True)]
+    return pd.Series(labels, index=frame.index, dtype="object")
 
 
 def year_list(years: list[int]) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from optimizer.report.document import (
+from optimizer.render.document import (
     Bullets,
     Document,
     Figure,
@@ -29,6 +29,12 @@ def escape(text: str) -> str:
     text = str(text).replace("\r", " ").replace("\n", " ")
     text = _SPECIALS.sub(r"\\\1", text)
     return _UNDERSCORE.sub(r"\\_", text)
+
+
+def cell(text: object) -> str:
+    """Text safe inside a table cell: one line, Markdown and HTML syntax escaped (`|` included),
+    so a user's case name or message shows as typed."""
+    return escape(" ".join(str(text).split()))
 
 
 def anchor(heading: str) -> str:

@@ -1,0 +1,67 @@
+"""What every explanation of an infeasible case shares: grouping violated rows by the input
+row they point at, looking that row up, and the generic sentence for families without their own.
+
+The explanations themselves live with their concern (see `Family.infeasible` in
+optimizer/model/registry.py and the explain_* modules of this package).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from optimizer.diagnose.text import num
+from optimizer.model.registry import Sentence
+
+
+def lookup(table: pd.DataFrame, **keys) -> pd.Series | None:
+    mask = pd.Series(True, index=table.index)
+    for k, v in keys.items():
+        mask &= table[k] == v
+    hit = table[mask]
+    return None if hit.empty else hit.iloc[0]
+
+
+def groups(rows: pd.DataFrame, keys: list[str]):
+    """(key values, rows) per input row the violations point at, with their total size."""
+    for key, g in rows.groupby(keys, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        yield dict(zip(keys, key, strict=True)), g, float(g["size"].sum())
+
+
+def scenarios_text(g: pd.DataFrame) -> str:
+    if "scenario" not in g:
+        return ""
+    names = list(dict.fromkeys(g["scenario"]))
+    return f" (scenario {', '.join(names)})"
+
+
+def per_site(text: Callable) -> Callable:
+    """A family explained one site at a time: `text(case, site_row, key, rows)` gives the
+    sentence; a site the inputs do not know gets the generic sentence."""
+
+    def explain_rows(case, family, rows) -> list[Sentence]:
+        out = []
+        for key, g, size in groups(rows, ["site"]):
+            s = lookup(case.sites, site=key["site"])
+            sentence = generic_text(family, key, g) if s is None else text(case, s, key, g)
+            out.append((size, sentence))
+        return out
+
+    return explain_rows
+
+
+def generic(case, family, rows) -> list[Sentence]:
+    keys = [c for c in rows.columns if c not in ("direction", "amount", "unit", "size")]
+    out = []
+    for r in rows.itertuples(index=False):
+        key = {k: getattr(r, k) for k in keys}
+        out.append((float(r.size), generic_text(family, key, pd.DataFrame([r._asdict()]))))
+    return out
+
+
+def generic_text(family: str, key: dict, g: pd.DataFrame) -> str:
+    where = ", ".join(f"{k}={v}" for k, v in key.items())
+    first = g.iloc[0]
+    return f"{family} ({where}): {first['direction']} by {num(g['amount'].sum())} {first['unit']}"

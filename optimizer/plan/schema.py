@@ -1,0 +1,249 @@
+"""The plan folder's tables, declared once (docs/plan-tables.md is checked against this).
+
+The solve writes its tables in these column orders, the report and compare read them through
+optimizer.plan.read, and verify reads them with its own strict parser using the same
+declarations. A required table or column missing from a plan folder is an error naming both; an
+optional table a plan lacks reads as empty (the report shows less, verify says "not checked").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from optimizer.contract import COST_COMPONENTS
+
+TEXT, INTEGER, NUMBER = "text", "integer", "number"  # ids as text, whole numbers (years), floats
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    unit: str  # "" for ids and text
+    dtype: str = NUMBER
+    required: bool = True
+    blank: bool = False  # cells may be empty (a value the solver did not report)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # file stem: <name>.csv
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # the columns that identify a row
+    required: bool = True
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_names(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+def _id(name: str, required: bool = True, blank: bool = False) -> Column:
+    return Column(name, "", TEXT, required, blank)
+
+
+def _year(name: str = "year", required: bool = True, blank: bool = False) -> Column:
+    return Column(name, "year", INTEGER, required, blank)
+
+
+def _num(name: str, unit: str, required: bool = True, blank: bool = False) -> Column:
+    return Column(name, unit, NUMBER, required, blank)
+
+
+# Key columns of binding.csv: a limit family fills those it is indexed by, the others stay blank.
+BINDING_KEYS = ("scenario", "site", "product", "market", "contract", "partner", "region", "year")
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "builds",
+        (
+            _id("site"),
+            _year(),
+            _year("online_year"),
+            _num("wspm", "wspm"),
+            _num("capex_usd", "USD"),
+            _num("grant_usd", "USD"),
+        ),
+        ("site", "year"),
+    ),
+    Table(
+        "capacity",
+        (
+            _id("site"),
+            _year(),
+            _num("installed_wspm", "wspm"),
+            _num("available_wspm", "wspm"),
+            _num("open", "fraction"),
+        ),
+        ("site", "year"),
+    ),
+    Table(
+        "production",
+        (
+            _id("scenario"),
+            _id("site"),
+            _id("product"),
+            _id("market"),
+            _year(),
+            _num("wafers", "wafers per year"),
+            _num("gpus", "GPUs per year"),
+        ),
+        ("scenario", "site", "product", "market", "year"),
+    ),
+    Table(
+        "unmet",
+        (_id("scenario"), _id("product"), _id("market"), _year(), _num("gpus", "GPUs per year")),
+        ("scenario", "product", "market", "year"),
+    ),
+    Table(
+        "energy",
+        (
+            _id("scenario"),
+            _id("contract"),
+            _id("site"),
+            _year(),
+            _num("mwh", "MWh"),
+            _num("cost_usd", "USD"),
+            _num("co2_t", "t CO2"),
+        ),
+        ("scenario", "contract", "site", "year"),
+    ),
+    Table(
+        "contracts",
+        (_id("contract"), _id("region"), _id("source"), _num("mw", "MW"), _num("max_mw", "MW")),
+        ("contract",),
+    ),
+    Table(
+        "funding",
+        (_id("partner"), _id("site"), _year(), _num("usd", "USD")),
+        ("partner", "site", "year"),
+    ),
+    Table("grants", (_id("site"), _year(), _num("usd", "USD")), ("site", "year"), required=False),
+    Table(
+        "partner_summary",
+        (
+            _id("partner"),
+            _id("kind", required=False),
+            _num("usd", "USD"),
+            _num("share", "fraction"),
+            _num("max_share", "fraction", required=False),
+            _num("min_share", "fraction", required=False),
+            _num("max_commitment_usd", "USD", required=False),
+            _num("cost_of_capital", "fraction per year", required=False),
+            _num("financing_cost_npv_usd", "USD (NPV)"),
+        ),
+        ("partner",),
+    ),
+    Table("costs", (_id("component"), _num("npv_usd", "USD (NPV)")), ("component",)),
+    Table(
+        "prices",
+        (
+            _id("scenario"),
+            _id("product"),
+            _id("market"),
+            _year(),
+            _num("usd_per_gpu", "USD per GPU", blank=True),
+        ),
+        ("scenario", "product", "market", "year"),
+        required=False,
+    ),
+    Table(
+        "binding",
+        (
+            _id("family"),
+            *(_id(k, blank=True) for k in BINDING_KEYS if k != "year"),
+            _year(blank=True),
+            _num("shadow_price", "USD (NPV) per unit of the right-hand side"),
+            _id("unit"),
+            _num("impact_usd", "USD (NPV)"),
+            _id("meaning"),
+        ),
+        ("family", *BINDING_KEYS),
+        required=False,
+    ),
+    Table(
+        "scenario_costs",
+        (
+            _id("scenario"),
+            _num("probability", "fraction"),
+            *(_num(f"{c}_usd", "USD (NPV)", required=False) for c in COST_COMPONENTS),
+            _num("total_usd", "USD (NPV)"),
+        ),
+        ("scenario",),
+        required=False,
+    ),
+    Table(
+        "regret",
+        (
+            _id("plan"),
+            _id("scenario"),
+            _num("probability", "fraction"),
+            _num("cost_usd", "USD (NPV)"),
+            _num("best_cost_usd", "USD (NPV)"),
+            _num("regret_usd", "USD (NPV)"),
+        ),
+        ("plan", "scenario"),
+        required=False,
+    ),
+    Table(
+        "sites",
+        (
+            _id("site"),
+            _id("name", required=False, blank=True),
+            _id("region"),
+            _id("country", required=False, blank=True),
+            _id("operator", required=False, blank=True),
+            _id("node", required=False, blank=True),
+            _num("existing_wspm", "wspm"),
+            _num("max_wspm", "wspm"),
+            _num("utilization", "fraction"),
+            _num("capex_usd_per_wspm", "USD per wspm", required=False),
+            Column("lead_time_years", "years", INTEGER, required=False),
+            _year("first_build_year", required=False),
+            _num("fixed_cost_usd_per_year", "USD per year", required=False),
+            _num("module_wspm", "wspm", required=False),
+        ),
+        ("site",),
+        required=False,
+    ),
+    Table(
+        "demand",
+        (_id("scenario"), _id("product"), _id("market"), _year(), _num("gpus", "GPUs per year")),
+        ("scenario", "product", "market", "year"),
+        required=False,
+    ),
+    Table(
+        "partner_regions",
+        (_id("partner"), _id("region"), _num("max_share", "fraction")),
+        ("partner", "region"),
+        required=False,
+    ),
+)
+
+SCHEMA: dict[str, Table] = {t.name: t for t in TABLES}
+SUMMARY_KEYS = ("status", "objective_usd")  # summary.json keys every reader needs
+
+
+def conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` as the plan writes table `name`: the schema's columns in order. A required column
+    missing or a column the schema does not declare is a bug in the extraction: say which."""
+    table = SCHEMA[name]
+    missing = [c for c in table.required_names if c not in frame.columns]
+    extra = [c for c in frame.columns if table.column(c) is None]
+    if missing or extra:
+        raise ValueError(
+            f"{table.file}: the plan writer got columns that do not match optimizer/plan/schema.py"
+            f" (missing {missing}, undeclared {extra})"
+        )
+    return frame[[c for c in table.names if c in frame.columns]]

@@ -1,0 +1,157 @@
+"""The report's content: eight sections in business language, one module each, built from the
+plan statistics (optimizer.plan.statistics) and formatted with optimizer.render.fmt.
+
+Each section opens with a one-paragraph lead a strategy analyst can read without the tables.
+"""
+
+from __future__ import annotations
+
+import math
+
+from optimizer.plan import statistics
+from optimizer.plan.read import Plan
+from optimizer.render.document import Document
+from optimizer.render.fmt import count, exact_usd, money, pct
+from optimizer.report import scenarios
+from optimizer.report.sections import (
+    assumptions,
+    builds,
+    costs,
+    demand,
+    energy,
+    executive,
+    integer,
+    limits,
+    partners,
+    uncertainty,
+)
+from optimizer.report.sections.common import (
+    plan_kind,
+    year_span,
+    years_text,
+)
+
+SECTION_KEYS = [
+    m.KEY for m in (executive, builds, demand, energy, partners, costs, limits, assumptions)
+]
+
+
+def build_document(plan: Plan) -> Document:
+    """The whole report for one plan folder."""
+    head = statistics.headline(plan)
+    cost_frame, check = statistics.costs(plan)
+    whole = integer.numbers(plan)
+    modules = whole if plan.integer else None
+    hedge = scenarios.numbers(plan) if plan.hedged else None
+    sections = [
+        executive.section(executive.numbers(plan, head, modules, hedge)),
+        builds.section(builds.numbers(plan, head, modules)),
+        demand.section(demand.numbers(plan, head, hedge)),
+        energy.section(energy.numbers(plan, head, cost_frame)),
+        partners.section(partners.numbers(plan, head)),
+        costs.section(costs.numbers(plan, cost_frame, check)),
+        limits.section(limits.numbers(plan)),
+        assumptions.section(assumptions.numbers(plan, whole)),
+    ]
+    solver = plan.summary.get("solver") or {}
+    subtitle = " · ".join(
+        x
+        for x in [
+            plan_kind(plan),
+            f"{years_text(plan)}",
+            f"solved {plan.summary.get('created', '')}".strip(),
+            f"{solver.get('name', '')} {solver.get('version', '')}".strip(),
+            f"status {head.status}",
+        ]
+        if x and x != "solved"
+    )
+    return Document(
+        title=_title(plan),
+        subtitle=subtitle,
+        warnings=warnings(plan, head, check, whole, hedge),
+        sections=sections,
+        alert="" if head.optimal else _alert(head, whole),
+        critical=0 if head.optimal else 1,
+    )
+
+
+def _title(plan: Plan) -> str:
+    """The title names the case (its data folder), so reports of different cases differ."""
+    case = plan.summary.get("case")
+    return f"Chip-fab build-out plan — case {case}" if case else "Chip-fab build-out plan"
+
+
+def _alert(head: statistics.Headline, whole: integer.IntegerNumbers) -> str:
+    """One line under the title for a plan the solver did not prove optimal."""
+    saving = whole.gap_usd
+    if head.gap is not None and math.isfinite(head.gap):
+        bound = f"with a gap of {pct(head.gap, 2)}: the best possible plan may cost up to " + (
+            f"{money(saving)} less" if math.isfinite(saving) else f"{pct(head.gap, 2)} less"
+        )
+    else:
+        bound = "with an unknown gap"
+    return (
+        f"The solver stopped (status {head.status}) {bound}. This is a feasible plan, not "
+        "necessarily the best one; see the warning in the executive summary."
+    )
+
+
+def warnings(
+    plan: Plan,
+    head: statistics.Headline,
+    check: statistics.CostCheck,
+    whole: integer.IntegerNumbers,
+    hedge: scenarios.HedgeNumbers | None,
+) -> list[str]:
+    """What a reader must know before trusting the numbers."""
+    out: list[str] = []
+    if not head.optimal:
+        saving = whole.gap_usd
+        dollars = f" ({money(saving)})" if math.isfinite(saving) and saving >= 1.0 else ""
+        gap_text = (
+            f"The remaining optimality gap is {pct(head.gap, 2)}, so the best possible plan may "
+            f"cost up to {pct(head.gap, 2)}{dollars} less."
+            if head.gap is not None and math.isfinite(head.gap)
+            else "The remaining optimality gap is unknown."
+        )
+        term = f" ({head.termination})" if head.termination else ""
+        out.append(
+            f"This plan is NOT proven optimal: the solver stopped with status "
+            f"'{head.status}'{term}. It is a feasible plan, not necessarily the cheapest. "
+            f"{gap_text} "
+            "Rerun with a longer --time-limit (or a larger --mip-gap tolerance accepted "
+            "knowingly) before relying on it."
+        )
+    if head.gpus_unmet > 0.5:
+        unmet = statistics.unmet_by_year_market(plan)
+        years = year_span(unmet["year"].tolist())
+        penalty = plan.params.get("unmet_penalty_usd_per_gpu")
+        cost_frame, _ = statistics.costs(plan)
+        penalty_npv = cost_frame.loc[cost_frame["component"] == "unmet_demand", "npv_usd"].sum()
+        share = head.gpus_unmet / head.gpus_demanded if head.gpus_demanded else float("nan")
+        priced = f" at {money(float(penalty))} per GPU" if penalty is not None else ""
+        hedged = hedge is not None
+        out.append(
+            ("In expectation over the scenarios, the" if hedged else "The")
+            + f" plan leaves {count(head.gpus_unmet)} GPUs of demand unmet ({pct(share, 2)} of "
+            f"all demand), in {years}. Serving them would cost more than the unmet-demand "
+            f"penalty{priced}, or capacity cannot be built in time; the penalty adds "
+            f"{money(penalty_npv)} (NPV) to the "
+            + ("expected cost. " + uncertainty.unmet_by_scenario_text(hedge) if hedge else "cost.")
+            + (
+                ""
+                if head.optimal
+                else " As the plan is not proven optimal, part of this "
+                "shortfall may be due to the solver stopping early."
+            )
+        )
+    if not check.ok:
+        out.append(
+            f"The cost components add up to {money(check.total_usd)}, not to the objective the "
+            f"solver reported ({money(check.objective_usd)}): the plan tables are inconsistent "
+            f"(difference {exact_usd(check.difference_usd)} USD)."
+        )
+    return out
+
+
+__all__ = ["build_document", "warnings", "SECTION_KEYS"]

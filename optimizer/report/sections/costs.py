@@ -1,0 +1,188 @@
+"""Costs: the cost components, their check against the objective, cost by scenario."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from optimizer.plan import statistics
+from optimizer.plan.read import Plan
+from optimizer.render import charts
+from optimizer.render.document import (
+    Figure,
+    Section,
+    Strong,
+    para,
+    table,
+)
+from optimizer.render.fmt import (
+    exact_usd,
+    money,
+    number,
+    pct,
+)
+from optimizer.report.sections import uncertainty
+from optimizer.report.sections.common import (
+    npv_basis,
+)
+
+KEY = "costs"
+
+
+@dataclass(frozen=True)
+class CostNumbers:
+    """Every number the costs section shows, computed before any formatting."""
+
+    frame: pd.DataFrame  # statistics.costs: component, label, npv_usd, share
+    check: statistics.CostCheck
+    npv_basis: str  # "2025 dollars, discounted at 7.0% a year"
+    scenarios: int
+    hedged: bool
+    by_scenario: pd.DataFrame | None  # statistics.by_scenario, for an unhedged multi-scenario plan
+    vss_usd: float | None
+    evpi_usd: float | None
+
+    @property
+    def risky(self) -> bool:
+        return "risk_adjustment" in set(self.frame["component"])
+
+
+def numbers(plan: Plan, frame: pd.DataFrame, check: statistics.CostCheck) -> CostNumbers:
+    """The costs section's bundle from the plan statistics."""
+    many = len(plan.scenario_weights) > 1
+    return CostNumbers(
+        frame=frame,
+        check=check,
+        npv_basis=npv_basis(plan),
+        scenarios=len(plan.scenario_weights),
+        hedged=plan.hedged,
+        by_scenario=statistics.by_scenario(plan) if many and not plan.hedged else None,
+        vss_usd=_finite(plan.summary.get("vss_usd")),
+        evpi_usd=_finite(plan.summary.get("evpi_usd")),
+    )
+
+
+def _finite(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+def section(n: CostNumbers) -> Section:
+    """Section 6: what the plan costs, by component, checked against the objective."""
+    frame, check, risky = n.frame, n.check, n.risky
+    cash = frame[frame["component"] != "risk_adjustment"]
+    big = cash.sort_values("npv_usd", ascending=False).head(2)
+    if risky:
+        expected = float(cash["npv_usd"].sum())
+        runs = [
+            f"The plan's expected cost is {money(expected)} in net present value "
+            f"({n.npv_basis}); its risk-weighted objective adds a risk adjustment of "
+            f"{money(check.objective_usd - expected)}, to {money(check.objective_usd)}. ",
+        ]
+    else:
+        runs = [
+            f"The plan costs {money(check.objective_usd)} in net present value "
+            f"({n.npv_basis})"
+            + (", in expectation over the scenarios" if n.scenarios > 1 else "")
+            + ". ",
+        ]
+    if len(big):
+        runs.append(
+            "The largest components are "
+            + " and ".join(
+                f"{r.label.lower()} ({money(r.npv_usd)}, {pct(r.share)})" for r in big.itertuples()
+            )
+            + ". "
+        )
+    if check.ok:
+        runs.append(
+            Strong(
+                f"Check: the {len(frame)} components add up to {exact_usd(check.total_usd)} USD, "
+                "equal to the objective the solver reported "
+                f"({exact_usd(check.objective_usd)} USD) "
+                f"within {pct(statistics.CHECK_TOLERANCE, 4)} (difference "
+                f"{exact_usd(check.difference_usd)} USD)."
+            )
+        )
+    else:
+        runs.append(
+            Strong(
+                f"Check FAILED: the components add up to {exact_usd(check.total_usd)} USD but the "
+                f"objective is {exact_usd(check.objective_usd)} USD (difference "
+                f"{exact_usd(check.difference_usd)} USD, {pct(check.relative, 4)})."
+            )
+        )
+    section = Section(KEY, 6, "Costs", para(*runs))
+    section.blocks.append(
+        table(
+            "costs",
+            "Cost by component (NPV)",
+            ("Component", "NPV", "Share", "NPV (USD)"),
+            [
+                (r.label, money(r.npv_usd), pct(r.share), exact_usd(r.npv_usd))
+                for r in frame.itertuples()
+            ],
+            "lrrr",
+            total=(
+                "Total",
+                money(check.total_usd),
+                "" if risky else pct(1.0),
+                exact_usd(check.total_usd),
+            ),
+            note=f"Objective reported by the solver: {exact_usd(check.objective_usd)} USD."
+            + (" Shares are of the expected cost, without the risk adjustment." if risky else ""),
+        )
+    )
+    section.blocks.append(Figure(charts.cost_components(frame), "Net present value by component."))
+    if risky:
+        section.blocks.append(
+            para(
+                "The risk adjustment is not a cash cost: it is the extra weight the plan gives to "
+                "its most expensive scenarios (conditional value at risk), so that the plan guards "
+                "against them."
+            )
+        )
+    if n.hedged:
+        section.blocks.append(
+            para(
+                "The cost of each scenario, the value of hedging (VSS), of perfect information "
+                f"(EVPI) and the regret of each plan are in {uncertainty.WHERE}."
+            )
+        )
+    elif n.by_scenario is not None:
+        scen = n.by_scenario
+        section.blocks.append(
+            table(
+                "scenario-costs",
+                "Cost and unmet demand by scenario",
+                ("Scenario", "Probability", "Cost (NPV)", "Unmet GPUs"),
+                [
+                    (r.scenario, pct(r.probability), money(r.total_usd), number(r.unmet))
+                    for r in scen.itertuples()
+                ],
+                "lrrr",
+                note="Each scenario's cost includes the shared first-stage decisions (builds, "
+                "funding, contracts).",
+            )
+        )
+    value = [] if n.hedged else _stochastic_values(n.vss_usd, n.evpi_usd)
+    if value:
+        section.blocks.append(para(*value))
+    return section
+
+
+def _stochastic_values(vss: float | None, evpi: float | None) -> list[str]:
+    """The value of planning for uncertainty, when the solve computed it."""
+    out = []
+    if vss is not None:
+        out.append(
+            f"Planning for the spread of scenarios instead of their average saves "
+            f"{money(vss)} (value of the stochastic solution). "
+        )
+    if evpi is not None:
+        out.append(
+            f"Knowing in advance which scenario will happen would save a further {money(evpi)} "
+            "(expected value of perfect information)."
+        )
+    return out

@@ -1,0 +1,186 @@
+"""Who pays: capital by partner, shares per region, grants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from optimizer.plan import statistics
+from optimizer.plan.read import Plan
+from optimizer.render import charts
+from optimizer.render.document import (
+    Figure,
+    Section,
+    para,
+    table,
+)
+from optimizer.render.fmt import (
+    limit,
+    money,
+    pct,
+)
+from optimizer.report.sections.common import (
+    MAX_ROWS,
+)
+
+KEY = "who-pays"
+
+
+@dataclass(frozen=True)
+class PartnerNumbers:
+    """Every number the who-pays section shows, computed before any formatting."""
+
+    head: statistics.Headline
+    partners: pd.DataFrame  # statistics.partners, largest first
+    at_limit: list[str]  # partners at their commitment limit
+    financing_usd: float  # NPV of the annuities paid inside the horizon
+    regional: pd.DataFrame  # statistics.partner_region_shares
+    grants: pd.DataFrame  # statistics.grants_by_site
+    hedged: bool
+
+
+def numbers(plan: Plan, head: statistics.Headline) -> PartnerNumbers:
+    """The who-pays section's bundle from the plan statistics."""
+    partners = statistics.partners(plan)
+    funded = len(partners) > 0
+    return PartnerNumbers(
+        head=head,
+        partners=partners,
+        at_limit=partners.loc[
+            partners["headroom_usd"].abs() <= 1e-6 * partners["usd"].abs().clip(lower=1.0),
+            "partner",
+        ].tolist()
+        if funded
+        else [],
+        financing_usd=float(partners["financing_cost_npv_usd"].sum()) if funded else 0.0,
+        regional=statistics.partner_region_shares(plan) if funded else pd.DataFrame(),
+        grants=statistics.grants_by_site(plan) if funded else pd.DataFrame(),
+        hedged=plan.hedged,
+    )
+
+
+def section(n: PartnerNumbers) -> Section:
+    """Section 5: who pays for the builds, partner by partner and region by region."""
+    head, partners, at_limit, fin = n.head, n.partners, n.at_limit, n.financing_usd
+    if not len(partners):
+        return Section(
+            KEY,
+            5,
+            "Who pays",
+            para("No capital is raised: the plan builds nothing that needs funding."),
+        )
+    top = partners.iloc[0]
+    runs = [
+        f"Partners put up {money(head.capital_usd)} and government grants "
+        f"{money(head.grants_usd)} of the {money(head.capex_usd)} capital expenditure. "
+        f"{top['partner']} provides the most ({money(top['usd'])}, {pct(top['share'])}). ",
+    ]
+    if at_limit:
+        runs.append(f"At their commitment limit: {', '.join(at_limit)}. ")
+    runs.append(
+        "Each dollar a partner puts in is repaid as an annuity at its cost of capital over the "
+        f"asset life; the payments inside the planning horizon cost {money(fin)} in net present "
+        "value (the financing component of the cost)."
+    )
+    if n.hedged:
+        runs.append(
+            " The funding is the same in every scenario: it is raised before demand is known."
+        )
+    section = Section(KEY, 5, "Who pays", para(*runs))
+    rows = [
+        (
+            r.partner,
+            str(r.kind),
+            money(r.usd),
+            pct(r.share),
+            f"{pct(r.min_share, 0)} – {pct(r.max_share, 0)}",
+            limit(r.max_commitment_usd),
+            limit(r.headroom_usd),
+            pct(r.cost_of_capital),
+            money(r.financing_cost_npv_usd),
+        )
+        for r in partners.itertuples()
+    ]
+    section.blocks.append(
+        table(
+            "partners",
+            "Capital by partner",
+            (
+                "Partner",
+                "Kind",
+                "Capital",
+                "Share",
+                "Share limits",
+                "Commitment limit",
+                "Headroom",
+                "Cost of capital",
+                "Financing (NPV)",
+            ),
+            rows,
+            "llrrrrrrr",
+            limit=MAX_ROWS,
+            source="partner_summary.csv",
+            total=(
+                "Total",
+                "",
+                money(partners["usd"].sum()),
+                pct(partners["share"].sum()),
+                "",
+                "",
+                "",
+                "",
+                money(fin),
+            ),
+            note="Capital in the dollars of the year it is raised; "
+            "headroom: commitment limit minus capital raised.",
+        )
+    )
+    section.blocks.append(
+        Figure(
+            charts.partner_capital(partners),
+            "Capital per partner; the black tick marks its commitment limit.",
+        )
+    )
+    regional = n.regional
+    if len(regional) and (regional["region"] != "").any():
+        section.blocks.append(
+            table(
+                "partner-regions",
+                "Each partner's share of the capital raised per region",
+                ("Region", "Partner", "Capital", "Share of region", "Limit", "At limit"),
+                [
+                    (
+                        r.region,
+                        r.partner,
+                        money(r.usd),
+                        pct(r.share),
+                        pct(r.max_share, 0),
+                        "yes" if pd.notna(r.max_share) and r.share >= r.max_share - 1e-6 else "",
+                    )
+                    for r in regional.itertuples()
+                ],
+                "llrrrl",
+                limit=MAX_ROWS,
+                source="funding.csv",
+                note="Limit: the partner's maximum share of that region's capital (–: no limit).",
+            )
+        )
+    grants = n.grants
+    if len(grants):
+        section.blocks.append(
+            table(
+                "grants",
+                "Grants received",
+                ("Site", "Grants", "Capex at the site", "Share of capex"),
+                [
+                    (r.site, money(r.usd), money(r.capex_usd), pct(r.share_of_capex))
+                    for r in grants.itertuples()
+                ],
+                "lrrr",
+                total=("Total", money(grants["usd"].sum()), money(grants["capex_usd"].sum()), ""),
+                limit=MAX_ROWS,
+                source="grants.csv",
+            )
+        )
+    return section

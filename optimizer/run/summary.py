@@ -1,0 +1,148 @@
+"""summary.json of a plan: how it was made (status, options, solver, inputs) and its totals.
+
+The report, compare, sweeps and verify read it; the input hashes let verify and a resumed sweep
+tell whether the data changed since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from optimizer import __version__
+from optimizer.inputs import Case
+
+if TYPE_CHECKING:
+    from optimizer.run.request import SolveRequest
+    from optimizer.run.steps import Solved
+
+
+def plan_summary(
+    req: SolveRequest,
+    case: Case,
+    label: str,
+    solved: Solved,
+    tables: dict[str, pd.DataFrame],
+    objective_usd: float,
+    out_dir: Path,
+    timings: dict[str, float],
+) -> dict:
+    """The summary of a solved plan, `solved` being (ctx, compiled, sol); a hedged run adds its
+    value measures after it."""
+    _, compiled, sol = solved
+    lp = compiled.lp
+    return {
+        "status": sol.status,
+        "termination": sol.termination,
+        "optimal": sol.status == "optimal",
+        "objective_usd": objective_usd,
+        "cost_components_usd": float(tables["costs"]["npv_usd"].sum()),
+        "mip_gap": sol.mip_gap,
+        "mode": "integer" if req.integer else "lp",
+        "duals": _duals_label(sol, req.integer),
+        "stochastic": req.stochastic,
+        "risk": {"cvar_alpha": req.cvar_alpha, "risk_weight": req.risk_weight}
+        if req.cvar_alpha is not None
+        else None,
+        "scenario": label,
+        "scenarios": case.scenario_probabilities,
+        "solver": {"name": "HiGHS", "version": sol.solver_version, "interface": "highspy"},
+        "fabplan_version": __version__,
+        "python": platform.python_version(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "case": case_name(req.data_dir),
+        "data_dir": recorded_data_dir(req.data_dir, out_dir),
+        "inputs": {name: sha256(path) for name, path in sorted(case.files.items())},
+        "parameters": _params(case),
+        "overrides": dict(case.overrides),
+        "options": {
+            "time_limit": req.time_limit,
+            "mip_gap": req.mip_gap,
+            "threads": req.threads,
+            "integer": req.integer,
+        },
+        "size": {"variables": lp.num_col_, "constraints": lp.num_row_, "nonzeros": compiled.nnz},
+        "coefficient_ranges": {
+            "matrix": compiled.coef_range,
+            "rhs": compiled.rhs_range,
+            "cost": compiled.cost_range,
+        },
+        "totals": _totals(tables, case.scenario_probabilities),
+        "timings": timings,
+    }
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def case_name(data_dir: Path) -> str:
+    """The case a plan is of: its data folder's name (`data` for the default dataset)."""
+    return Path(data_dir).resolve().name or "case"
+
+
+def recorded_data_dir(data_dir: Path, out_dir: Path) -> str:
+    """The data folder as summary.json records it, never as an absolute path (which would leak
+    the author's machine into committed plans; the input hashes identify the data): relative
+    to the current folder when inside it, else relative to the plan folder when both lie in a
+    common folder below the filesystem root (`../../cases/x`), else its name only. verify
+    looks for it from the current folder, the plan folder and the folders above the plan."""
+    full = Path(data_dir).resolve()
+    here = Path.cwd().resolve()
+    if full.is_relative_to(here):
+        return full.relative_to(here).as_posix() or "."
+    plan = Path(out_dir).resolve()
+    try:
+        common = Path(os.path.commonpath([full, plan]))
+    except ValueError:  # different drives
+        return full.name
+    if common != Path(common.anchor):
+        return Path(os.path.relpath(full, plan)).as_posix()
+    return full.name
+
+
+def _duals_label(sol, integer: bool) -> str:
+    """Where prices.csv and binding.csv come from (or that they are missing)."""
+    if any(np.isnan(d).any() for d in sol.duals.values()):
+        return "unavailable"
+    return "lp with integer decisions fixed" if integer else "lp"
+
+
+def _params(case: Case) -> dict:
+    p = asdict(case.params)
+    p["ramp_up"] = list(p["ramp_up"])
+    return p
+
+
+def _totals(tables: dict[str, pd.DataFrame], probabilities: dict[str, float]) -> dict:
+    """Headline totals; quantities that depend on the scenario are expected values."""
+
+    def expected(frame: pd.DataFrame, column: str) -> float:
+        if frame.empty:
+            return 0.0
+        return float((frame[column] * frame["scenario"].map(probabilities)).sum())
+
+    return {
+        "gpus_demanded": expected(tables["demand"], "gpus"),
+        "gpus_supplied": expected(tables["production"], "gpus"),
+        "gpus_unmet": expected(tables["unmet"], "gpus"),
+        "wspm_built": float(tables["builds"]["wspm"].sum()),
+        "sites_built": int(tables["builds"]["site"].nunique()),
+        "capital_usd": float(tables["funding"]["usd"].sum()),
+        "grants_usd": float(tables["grants"]["usd"].sum()),
+        "energy_mwh": expected(tables["energy"], "mwh"),
+        "co2_t": expected(tables["energy"], "co2_t"),
+        "expected_over_scenarios": len(probabilities) > 1,
+    }

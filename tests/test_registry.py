@@ -1,0 +1,161 @@
+"""The registry of model concerns (optimizer/model/registry.py): every constraint family a model
+build creates is declared once, with complete metadata and a verify check.
+
+Issue 10 target 1: a concern declares itself once, and adding one is one model module plus one
+verify module (docs/adding-a-concern.md). These tests fail when a family is built but not
+declared, declared without words, source, unit, binding sentence or infeasible explanation, or
+declared without a verify module that re-implements it (COVERS).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fixtures import write_tiny_case
+
+from optimizer.inputs import load_case
+from optimizer.model import ModelOptions, Scale, build_model, registry
+from optimizer.model.registry import Concern, Family, RegistryError
+from optimizer.verify.limits import limit_families
+from optimizer.verify.run import covered
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_README = (ROOT / "data" / "README.md").read_text()
+MODES = {
+    "elastic": ModelOptions(elastic=True),
+    "integer": ModelOptions(integer=True),
+    # the second pass of a pure-CVaR plan adds cvar_cap beside cvar
+    "cvar": ModelOptions(cvar_alpha=0.9, risk_weight=1.0, cvar_cap=1e9),
+}
+
+
+def _scenarios(case) -> dict[str, float]:
+    """Every scenario of the case with its probability."""
+    return dict(zip(case.scenarios["scenario"], case.scenarios["probability"], strict=True))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict[str, tuple[str, object]]:
+    """family name -> (where it was built, its ConFamily), over the default data and the tiny
+    case in elastic, integer and CVaR mode."""
+    tiny = write_tiny_case(tmp_path_factory.mktemp("registry") / "tiny")
+    out: dict[str, tuple[str, object]] = {}
+    for folder in (ROOT / "data", tiny):
+        case = load_case(folder)
+        for mode, options in MODES.items():
+            ctx = build_model(case, _scenarios(case), options)
+            for name, fam in ctx.families.items():
+                out.setdefault(name, (f"{folder.name} {mode}", fam))
+    return out
+
+
+def _files() -> set[str]:
+    """The input files data/README.md documents (its table of files)."""
+    return set(re.findall(r"^\| `([a-z_]+\.csv)` \|", DATA_README, flags=re.MULTILINE))
+
+
+def _columns(file: str) -> set[str]:
+    """The columns data/README.md documents for `file` (its own section)."""
+    section = DATA_README.split(f"### {file}", 1)[1].split("\n### ", 1)[0]
+    return set(re.findall(r"^\| `([a-z_0-9]+)` \|", section, flags=re.MULTILINE))
+
+
+def test_every_built_family_is_declared_and_every_declared_family_is_built(built):
+    declared = {f.name for f in registry.families()}
+    assert set(built) - declared == set(), "families built but declared by no concern"
+    assert declared - set(built) == set(), "families declared but built by no case"
+
+
+@pytest.mark.parametrize("fam", registry.families(), ids=lambda f: f.name)
+def test_family_metadata_is_complete(fam: Family, built):
+    assert fam.concern in {c.name for c in registry.concerns()}
+    assert fam.kind in ("limit", "balance")
+    assert isinstance(fam.elastic, bool)
+    assert fam.words.strip()
+    assert fam.unit in Scale().units, f"{fam.name}: unit {fam.unit} has no model scale"
+    assert fam.dual_unit == f"USD (NPV) per {fam.unit}"
+    # source: 'file col, col; file' naming documented input files and their columns
+    source = fam.source.split(" (")[0]
+    for part in source.split(";"):
+        file, *rest = part.split(maxsplit=1)
+        assert file in _files(), f"{fam.name}: {file} is not an input file of data/README.md"
+        columns = {c.strip() for c in rest[0].split(",")} if rest else set()
+        assert columns <= _columns(file), f"{fam.name}: {columns - _columns(file)} not in {file}"
+    # the binding sentence reads every row of the family as built
+    _, con = built[fam.name]
+    for row in con.index.head(3).itertuples(index=False):
+        text = fam.binding(row)
+        assert text.strip() and "{" not in text, text
+    # an explanation, or the generic sentence declared explicitly (None)
+    assert fam.infeasible is None or callable(fam.infeasible)
+
+
+def test_elastic_slacks_follow_the_declarations(tmp_path):
+    """Elastic mode gives a slack to exactly the families declared elastic."""
+    case = load_case(write_tiny_case(tmp_path / "tiny"))
+    ctx = build_model(case, _scenarios(case), ModelOptions(elastic=True))
+    for name, fam in ctx.families.items():
+        has_slack = any(f"slack_{d}_{name}" in ctx.blocks for d in ("over", "under"))
+        assert has_slack == (fam.meta.elastic and len(fam.index) > 0), name
+        assert fam.limit == (fam.meta.kind == "limit")
+
+
+def test_every_family_has_a_verify_check():
+    """Each verify module declares COVERS; together they name every declared family."""
+    declared = {f.name for f in registry.families()}
+    checks = covered()
+    assert declared - set(checks) == set(), "families no verify module re-implements"
+    assert set(checks) - declared == set(), "verify COVERS names no declared family"
+
+
+def test_every_limit_family_has_verify_rows():
+    """binding.csv lists limit rows: verify recomputes each limit family's rows (a LIMITS entry
+    of the verify module that covers it) to check they exist and are tight."""
+    limits = {f.name: f for f in registry.families() if f.kind == "limit"}
+    rows = limit_families()
+    assert set(limits) - set(rows) == set(), "limit families verify cannot check in binding.csv"
+    assert set(rows) - set(limits) == set(), "verify LIMITS names no declared limit family"
+    for name, fam in rows.items():
+        assert fam.check.__module__ == covered()[name], f"{name}: LIMITS beside another COVERS"
+        assert fam.unit == limits[name].unit, f"{name}: verify unit {fam.unit}"
+
+
+def test_concerns_come_after_what_they_require():
+    order = [c.name for c in registry.concerns()]
+    assert order == ["capacity", "production", "energy", "finance", "policy", "risk"]
+    for i, c in enumerate(registry.concerns()):
+        assert set(c.requires) <= set(order[:i]), c.name
+        if c.reads_all:
+            assert order[i + 1 :] == [], f"{c.name} reads every concern and must come last"
+
+
+def _concern(name: str, *requires: str) -> Concern:
+    return Concern(name=name, families=(), add=lambda ctx: None, requires=requires)
+
+
+def test_missing_or_cyclic_requirements_are_errors():
+    with pytest.raises(RegistryError, match="requires power, which does not exist"):
+        registry.ordered([_concern("storage", "power")])
+    with pytest.raises(RegistryError, match="requires itself"):
+        registry.ordered([_concern("a", "b"), _concern("b", "a")])
+    order = registry.ordered([_concern("b", "a"), _concern("a")])
+    assert [c.name for c in order] == ["a", "b"]
+
+
+def test_an_undeclared_family_cannot_be_added(tmp_path):
+    with pytest.raises(KeyError):
+        registry.family("no_such_family")
+    assert registry.find("no_such_family") is None
+
+
+def test_the_registry_imports_without_pyomo():
+    """The report reads family words from the registry and must not import Pyomo."""
+    code = (
+        "import sys; from optimizer.model import registry; "
+        "assert registry.families(); assert 'pyomo' not in sys.modules, 'pyomo imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
