@@ -353,8 +353,13 @@ def _rewrite_timings(out_dir: Path, timings: dict[str, float]) -> None:
 
 
 def case_name(data_dir: Path) -> str:
-    """The case a plan is of: its data folder's name (`data` for the default dataset)."""
-    return Path(data_dir).resolve().name or "case"
+    """The case a plan is of: its data folder's name, `default` for the default dataset."""
+    from optimizer.inputs import default_data_dir
+
+    folder = Path(data_dir).resolve()
+    if folder == default_data_dir().resolve():
+        return "default"
+    return folder.name or "case"
 
 
 def default_out_dir(data_dir: Path, label: str) -> Path:

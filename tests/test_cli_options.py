@@ -281,7 +281,7 @@ def test_solve_without_out_writes_reports_case_scenario_with_the_case_named(tmp_
     assert summary["data_dir"] == "no_taiwan"
     assert str(tmp_path) not in text
     title = (plan / "report.md").read_text(encoding="utf-8").splitlines()[0]
-    assert title == "# Chip-fab build-out plan — case no_taiwan"
+    assert title == "# Chip-fab build-out plan — no_taiwan case"
 
 
 # --- D17: the data folder in summary.json ------------------------------------------------------
