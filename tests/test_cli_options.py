@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from casebuilder import fabplan
 from fixtures import TINY, edited, write_tiny_case
 
 from optimizer.cli import main
@@ -27,16 +26,6 @@ from optimizer.options import max_parallel
 from optimizer.pipeline import default_out_dir, recorded_data_dir
 from optimizer.plan.write import json_text
 from optimizer.verify import verify_plan
-
-
-def fabplan(*args: object, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "optimizer", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def strict_json(text: str) -> dict:

@@ -39,14 +39,11 @@ So from 2026 TW's 1,000 wspm may be at most half of all capacity: US needs
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from casebuilder import solve_and_verify, write_case
+from casebuilder import fabplan, solve_and_verify, write_case
 from fixtures import write_tiny_case
 
 from optimizer.diagnose import explain, screen
@@ -470,17 +467,6 @@ def test_money_family_sentence_names_its_row(tmp_path, monkeypatch, changes, rea
 
 
 # --- the command line --------------------------------------------------------------------------
-
-
-def fabplan(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "optimizer", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 def test_cli_reports_no_plan_with_exit_1_and_saves_the_diagnosis(tmp_path):

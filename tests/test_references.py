@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from casebuilder import fabplan
 from fixtures import TINY, write_tiny_case
 
 from optimizer import console
@@ -52,16 +51,6 @@ def errors(path: Path) -> list:
     with pytest.raises(InputError) as e:
         load_case(path)
     return e.value.problems
-
-
-def fabplan(*args: object, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "optimizer", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def default_copy(path: Path) -> Path:
