@@ -24,6 +24,9 @@ given. Numbers are written with `repr`, so what a test computes with is exactly 
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -193,3 +196,17 @@ def solve_and_verify(data_dir: Path, tmp_path: Path, **request: object):
         f"costs.csv sums to {total}, objective_usd is {objective}"
     )
     return result
+
+
+def fabplan(
+    *args: object, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """Run the `fabplan` command line in a fresh process, as a user would; plain wide output."""
+    return subprocess.run(
+        [sys.executable, "-m", "optimizer", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "400"},
+        timeout=timeout,
+    )

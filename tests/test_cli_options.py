@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from casebuilder import fabplan
 from fixtures import TINY, edited, write_tiny_case
 
 from optimizer.cli import main
@@ -28,16 +27,6 @@ from optimizer.plan.write import json_text
 from optimizer.run.steps import default_out_dir
 from optimizer.run.summary import recorded_data_dir
 from optimizer.verify import verify_plan
-
-
-def fabplan(*args: object, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "optimizer", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def strict_json(text: str) -> dict:
@@ -282,7 +271,7 @@ def test_solve_without_out_writes_reports_case_scenario_with_the_case_named(tmp_
     assert summary["data_dir"] == "no_taiwan"
     assert str(tmp_path) not in text
     title = (plan / "report.md").read_text(encoding="utf-8").splitlines()[0]
-    assert title == "# Chip-fab build-out plan — case no_taiwan"
+    assert title == "# Chip-fab build-out plan — no_taiwan case"
 
 
 # --- D17: the data folder in summary.json ------------------------------------------------------

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from casebuilder import fabplan
 from fixtures import TINY, edited, write_tiny_case
 
 from optimizer.errors import InputError, Problem
@@ -44,17 +43,6 @@ def at(problems: list[Problem], file: str, line: int | None, column: str | None)
         map(str, problems)
     )
     return found[0]
-
-
-def fabplan(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "optimizer", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "250"},
-        timeout=120,
-    )
 
 
 # --- B6: control characters -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from casebuilder import solve_and_verify, write_case
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -155,6 +156,7 @@ def no_higher(a: float, b: float) -> bool:
     return a <= b + 1e-7 * max(abs(a), abs(b)) + 0.05
 
 
+@pytest.mark.slow  # many random solves
 @PROPERTY_SETTINGS
 @given(case=st.one_of(cases(), cases(build=True)))
 def test_random_case_verifies_and_costs_add_up(case):
@@ -163,6 +165,7 @@ def test_random_case_verifies_and_costs_add_up(case):
     assert objective >= -1e-6  # every cost is non-negative
 
 
+@pytest.mark.slow  # many random solves
 @PROPERTY_SETTINGS
 @given(case=st.one_of(cases(), cases(build=True)), factor=st.sampled_from([1.0, 1.1, 1.5, 3.0]))
 def test_more_demand_never_lowers_cost(case, factor):
@@ -173,6 +176,7 @@ def test_more_demand_never_lowers_cost(case, factor):
     assert no_higher(base, scaled), f"demand x {factor} lowered the cost: {base} -> {scaled}"
 
 
+@pytest.mark.slow  # many random solves
 @PROPERTY_SETTINGS
 @given(case=cases(partners=True, build=True), data=st.data())
 def test_cheaper_partner_never_raises_cost(case, data):

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import highspy
 import pytest
-from casebuilder import write_case
+from casebuilder import fabplan, write_case
 
 from optimizer.model.context import Scale
 from optimizer.verify import verify_plan
@@ -34,16 +33,6 @@ PLAN_FILES = [
     "prices.csv",
     "binding.csv",
 ]
-
-
-def fabplan(*args: object, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "optimizer", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def solve(data: Path, out: Path, *extra: object) -> subprocess.CompletedProcess:

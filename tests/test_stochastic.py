@@ -577,6 +577,7 @@ def random_cases(draw):
     return tables
 
 
+@pytest.mark.slow  # many random hedged solves
 @settings(
     max_examples=10,
     deadline=None,

@@ -8,12 +8,10 @@ file, editor line, column, value and message of the problem, and that nothing el
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from casebuilder import fabplan
 from fixtures import TINY, edited, without_column, without_line, write_tiny_case
 
 from optimizer.errors import InputError, Problem
@@ -868,17 +866,6 @@ def test_partners_unable_to_fund_everything_is_a_warning(tmp_path):
 
 
 # --- the CLI ----------------------------------------------------------------------------------
-
-
-def fabplan(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "optimizer", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
-        timeout=120,
-    )
 
 
 def test_cli_validate_good_data_exits_0(tmp_path, tiny_case_dir):

@@ -361,9 +361,7 @@ def test_binding_row_that_is_not_tight(plan: Path) -> None:
 
 def test_binding_row_of_an_unknown_site_and_wrong_sign(plan: Path) -> None:
     path = plan / "binding.csv"
-    line = edit_cell(
-        path, {"family": "capacity", "site": "US_FAB", "year": "2026"}, "site", "XX"
-    )
+    line = edit_cell(path, {"family": "capacity", "site": "US_FAB", "year": "2026"}, "site", "XX")
     where = {"family": "concentration", "region": "TW", "year": "2026"}
     before = float(cell(path, where, "shadow_price"))
     sign = edit_cell(path, where, "shadow_price", repr(-before))

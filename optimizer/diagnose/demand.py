@@ -22,8 +22,9 @@ import pandas as pd
 
 from optimizer.diagnose import why
 from optimizer.diagnose.reach import available_by_year
-from optimizer.diagnose.text import LINE, TOL, listing, num, problem, ref
+from optimizer.diagnose.text import LINE, TOL, listing, num, ref, val
 from optimizer.errors import Problem
+from optimizer.inputs.references import Noted
 
 KEYS = ["scenario", "year"]
 
@@ -54,16 +55,17 @@ def screen_demand(case, reach: pd.DataFrame) -> list[Problem]:
         row = point.loc[(r.scenario, r.year)]
         limits = _limits(links, dem, reach, r.scenario, r.year, last)
         unmet = f"{num(r.short)}" if r.exact else f"at least {num(r.short)}"
-        out.append(
-            problem(
+        out.append(  # one line; which sites limit it (often long) is printed with -v
+            Noted(
                 "demand.csv",
                 int(row["line"]),
                 "gpus",
-                row["gpus"],
+                val(row["gpus"]),
                 f"demand of {num(r.gpus)} GPUs in {r.year} (scenario {r.scenario}) exceeds the "
                 f"most that can be made by then ({num(r.served_max)}): {unmet} GPUs will be "
-                f"unmet; limits: {limits}",
+                "unmet",
                 "warning",
+                f"limits: {limits}",
             )
         )
     return out

@@ -89,8 +89,13 @@ def sha256(path: Path) -> str:
 
 
 def case_name(data_dir: Path) -> str:
-    """The case a plan is of: its data folder's name (`data` for the default dataset)."""
-    return Path(data_dir).resolve().name or "case"
+    """The case a plan is of: its data folder's name, `default` for the default dataset."""
+    from optimizer.inputs import default_data_dir
+
+    folder = Path(data_dir).resolve()
+    if folder == default_data_dir().resolve():
+        return "default"
+    return folder.name or "case"
 
 
 def recorded_data_dir(data_dir: Path, out_dir: Path) -> str:

@@ -78,7 +78,7 @@ def build_document(plan: Plan) -> Document:
 def _title(plan: Plan) -> str:
     """The title names the case (its data folder), so reports of different cases differ."""
     case = plan.summary.get("case")
-    return f"Chip-fab build-out plan — case {case}" if case else "Chip-fab build-out plan"
+    return f"Chip-fab build-out plan — {case} case" if case else "Chip-fab build-out plan"
 
 
 def _alert(head: statistics.Headline, whole: integer.IntegerNumbers) -> str:

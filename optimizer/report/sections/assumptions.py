@@ -44,6 +44,7 @@ class AssumptionNumbers:
 # rendered during the solve cannot know them, so none shows them and a re-render is identical.
 AFTER_THE_REPORT = ("write_s", "total_s")
 
+
 def numbers(plan: Plan, whole: integer.IntegerNumbers) -> AssumptionNumbers:
     """The assumptions section's bundle from the plan folder."""
     return AssumptionNumbers(
