@@ -738,6 +738,23 @@ def test_markdown_html_and_charts_are_byte_identical_when_regenerated(plan_dir, 
     assert (plan_dir / "report.md").read_bytes() == (other / "report.md").read_bytes()
 
 
+def test_the_report_a_solve_writes_is_the_one_fabplan_report_renders_again(tiny_case_dir, tmp_path):
+    """Committed reports must regenerate identically: the report written during the solve may not
+    show what only exists after it (the write and total timings summary.json gets later)."""
+    from casebuilder import fabplan
+
+    out = tmp_path / "plan"
+    run = fabplan("solve", tiny_case_dir, "--out", out, "--report", "html,md", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"write_s", "total_s"} <= set(summary["timings"])  # known only after the report
+    first = {n: (out / n).read_bytes() for n in ("report.md", "report.html")}
+    again = fabplan("report", out, "--format", "html,md", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    for name, text in first.items():
+        assert (out / name).read_bytes() == text, name
+
+
 # --------------------------------------------------------------------------------------------
 # browser
 
