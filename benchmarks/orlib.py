@@ -228,6 +228,11 @@ def site_ids(inst: Instance) -> list[str]:
     return _ids("w", inst.m)
 
 
+def region_ids(inst: Instance) -> list[str]:
+    """Region of warehouse i (in file order, one site each): r1..rm, zero-padded."""
+    return _ids("r", inst.m)
+
+
 def market_ids(inst: Instance) -> list[str]:
     """Market of customer j (in file order): c1..cn, zero-padded."""
     return _ids("c", inst.n)
@@ -236,7 +241,7 @@ def market_ids(inst: Instance) -> list[str]:
 def case_tables(inst: Instance) -> dict[str, pd.DataFrame]:
     """The data folder's tables (file name -> DataFrame)."""
     sites = site_ids(inst)
-    regions = _ids("r", inst.m)
+    regions = region_ids(inst)
     markets = market_ids(inst)
     params = pd.DataFrame(
         {

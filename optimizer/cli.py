@@ -36,6 +36,10 @@ SET_HELP = (
     "rows by id, set/scale/add (sites.capex_usd_per_wspm*=1.2, sites.max_wspm[US_AZ]=150000, "
     "demand.gpus[high]*=0.8); repeatable, applied in order, validated like the files."
 )
+SOLVER_OPTION_HELP = (
+    "Pass a HiGHS option, e.g. mip_heuristic_effort=0.3, presolve=off, solver=ipm; repeatable, "
+    "checked by HiGHS before loading (README: Solver options)."
+)
 
 
 def _version(value: bool) -> None:
@@ -201,6 +205,10 @@ def solve(
             "'none' for none)."
         ),
     ] = "html,md,xlsx",
+    solver_option: Annotated[
+        list[str] | None,
+        typer.Option("--solver-option", metavar="KEY=VALUE", help=SOLVER_OPTION_HELP),
+    ] = None,
 ) -> None:
     """Solve a case and write the plan (tables, summary.json and report) atomically."""
     from optimizer import options
@@ -218,6 +226,7 @@ def solve(
     options.risk_weight(risk_weight)
     options.output_file("--solver-log", solver_log)
     options.output_file("--write-model", write_model, options.MODEL_SUFFIXES)
+    highs_options = options.solver_options(solver_option or [])
     if mip_gap is not None and not integer:
         raise _usage("--mip-gap applies to integer plans; add --integer")
     if integer and mip_gap is None:
@@ -236,6 +245,7 @@ def solve(
         threads=threads,
         solver_log=solver_log,
         write_model=write_model,
+        highs_options=highs_options,
         report_formats=_formats(report),
     )
     result = run_solve(req)
@@ -378,6 +388,10 @@ def sweep(
     time_limit: Annotated[
         float | None, typer.Option(help="Solver time limit per case, in seconds.")
     ] = None,
+    solver_option: Annotated[
+        list[str] | None,
+        typer.Option("--solver-option", metavar="KEY=VALUE", help=SOLVER_OPTION_HELP),
+    ] = None,
 ) -> None:
     """Solve many what-if cases in parallel; write sweep.csv and a sensitivity report."""
     from optimizer import options
@@ -385,6 +399,10 @@ def sweep(
 
     options.time_limit(time_limit)
     options.parallel("--workers", workers)
+    own = {
+        k: f for k, f in options.OWN_SOLVER_OPTIONS.items() if k not in ("mip_rel_gap", "threads")
+    }
+    highs_options = options.solver_options(solver_option or [], own)
     code = run_sweep_command(
         data_dir,
         vary or [],
@@ -397,6 +415,7 @@ def sweep(
         stochastic=stochastic,
         integer=integer,
         time_limit=time_limit,
+        highs_options=highs_options,
     )
     if code:
         raise typer.Exit(code)

@@ -12,12 +12,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.status import Status
 from rich.text import Text
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 _verbosity = 1  # 0 quiet, 1 normal, 2 verbose
+_status: Status | None = None  # the running step's spinner, for live progress
 
 
 def set_verbosity(level: int) -> None:
@@ -57,9 +59,14 @@ def step(
 ) -> Iterator[None]:
     """Time a pipeline step, print `name ... 1.23 s`, and record it in `timings[key]`."""
     start = time.perf_counter()
+    global _status
     if _verbosity >= 1:
-        with out.status(Text(f"{name} ..."), spinner="dots") if out.is_terminal else _null():
-            yield
+        with out.status(Text(f"{name} ..."), spinner="dots") if out.is_terminal else _null() as s:
+            _status = s
+            try:
+                yield
+            finally:
+                _status = None
     else:
         yield
     elapsed = time.perf_counter() - start
@@ -68,6 +75,17 @@ def step(
     info(f"{name:<28} {elapsed:8.2f} s")
 
 
+def status_active() -> bool:
+    """Whether a step's spinner is showing (a terminal, not -q)."""
+    return _status is not None
+
+
+def update_status(message: str) -> None:
+    """Replace the running step's spinner text (live progress of a long step)."""
+    if _status is not None:
+        _status.update(Text(message))
+
+
 @contextmanager
 def _null() -> Iterator[None]:
-    yield
+    yield None

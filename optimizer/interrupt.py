@@ -56,6 +56,12 @@ def deferred() -> Iterator[None]:
         raise Interrupted(pending)
 
 
+def held() -> int | None:
+    """The signal `deferred()` is holding, if any: a long C call that calls back into Python
+    (HiGHS's MIP callbacks) polls it to stop early."""
+    return _state["pending"]
+
+
 @contextlib.contextmanager
 def handle_signals() -> Iterator[None]:
     """Within the block, SIGINT/SIGTERM raise Interrupted (main thread only; elsewhere a no-op)."""

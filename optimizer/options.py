@@ -82,6 +82,40 @@ def parallel(option: str, value: int | None) -> int | None:
     return value
 
 
+#: HiGHS options fabplan sets itself, and the flag that sets each (`sweep` has only some).
+OWN_SOLVER_OPTIONS = {
+    "time_limit": "--time-limit",
+    "mip_rel_gap": "--mip-gap",
+    "threads": "--threads",
+    "output_flag": "-v or --solver-log",
+    "log_to_console": "-v",
+    "log_file": "--solver-log",
+}
+
+
+def solver_options(pairs: list[str], own: dict[str, str] = OWN_SOLVER_OPTIONS) -> dict:
+    """`--solver-option KEY=VALUE` pairs as HiGHS reads them, each checked by HiGHS itself;
+    an option fabplan sets from one of its flags (`own`) is refused, naming the flag, so a run
+    never has two values for one setting."""
+    if not pairs:
+        return {}
+    from optimizer.solve.highs_options import check_option  # imports HiGHS: only when asked
+
+    result: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = (part.strip() for part in pair.partition("="))
+        if not sep or not key or not value:
+            raise UsageError(
+                f"--solver-option {pair}: expected KEY=VALUE, e.g. mip_heuristic_effort=0.3"
+            )
+        if key in own:
+            raise UsageError(f"--solver-option {pair}: fabplan sets {key} itself; use {own[key]}")
+        if key in result:
+            raise UsageError(f"--solver-option {pair}: {key} is given twice")
+        result[key] = check_option(key, value)
+    return result
+
+
 def output_file(option: str, path: Path | None, suffixes: tuple[str, ...] = ()) -> Path | None:
     """A file an option will write: its folder must exist and be writable, and it must not be a
     folder itself; checked before solving so the file is never silently missing afterwards."""
@@ -111,3 +145,10 @@ def check_request(req) -> None:
     parallel("--threads", req.threads)
     output_file("--solver-log", req.solver_log)
     output_file("--write-model", req.write_model, MODEL_SUFFIXES)
+    if req.highs_options:
+        from optimizer.solve.highs_options import as_text
+
+        # a sweep may pass mip_rel_gap and threads this way when it leaves their fields unset
+        unset = {"mip_rel_gap": req.mip_gap, "threads": req.threads}
+        own = {k: f for k, f in OWN_SOLVER_OPTIONS.items() if unset.get(k, 0) is not None}
+        solver_options([f"{k}={as_text(v)}" for k, v in req.highs_options.items()], own)

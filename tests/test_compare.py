@@ -147,7 +147,8 @@ def write_plan_folder(folder: Path, p: dict) -> Path:
             installed = existing + online
             capacity.append((site, year, installed, installed, 1.0 if installed > 0 else 0.0))
     put("capacity", capacity, ["site", "year", "installed_wspm", "available_wspm", "open"])
-    put("production", [], ["scenario", "site", "product", "market", "year", "wafers", "gpus"])
+    put("production", [], ["scenario", "site", "product", "year", "wafers", "gpus"])
+    put("shipments", [], ["scenario", "region", "product", "market", "year", "gpus", "cost_usd"])
     put("unmet", p["unmet"], ["scenario", "product", "market", "year", "gpus"])
     put(
         "energy",

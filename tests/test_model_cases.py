@@ -271,11 +271,11 @@ def test_missing_lane_forbids_a_region_serving_a_market(tmp_path):
         ],
     )
     r = solve_and_verify(data, tmp_path)
-    prod = r.tables["production"]
-    assert value(prod, "gpus", site="X", market="EU") == 0
-    assert value(prod, "gpus", site="Y", market="EU") == approx(4000)
-    assert value(prod, "gpus", site="X", market="US") == approx(5000)
-    assert value(prod, "gpus", site="Y", market="US") == approx(0)
+    lanes = r.tables["shipments"]  # site X is region RX's only site, Y is RY's
+    assert value(lanes, "gpus", region="RX", market="EU") == 0
+    assert value(lanes, "gpus", region="RY", market="EU") == approx(4000)
+    assert value(lanes, "gpus", region="RX", market="US") == approx(5000)
+    assert value(lanes, "gpus", region="RY", market="US") == approx(0)
     assert cost(r, "operations") == approx(250_000)
     assert cost(r, "shipping") == approx(17_000)
     assert r.summary["objective_usd"] == approx(267_000)
@@ -286,7 +286,7 @@ def test_market_without_any_lane_goes_unmet(tmp_path):
     data = lanes_case(tmp_path / "case", [{"region": "RX", "market": "US", "cost_usd_per_gpu": 1}])
     r = solve_and_verify(data, tmp_path)
     assert value(r.tables["unmet"], "gpus", market="EU") == approx(4000)
-    assert value(r.tables["production"], "gpus", market="EU") == 0
+    assert value(r.tables["shipments"], "gpus", market="EU") == 0
     assert r.summary["objective_usd"] == approx(4_055_000)
 
 

@@ -203,13 +203,14 @@ def test_cli_converts_and_reports_bad_input(tmp_path, capsys):
 # ---- reproducing the published optima --------------------------------------------------------
 
 
-def _cwlp_cost(inst, production: pd.DataFrame, sites: list[str], markets: list[str]) -> float:
+def _cwlp_cost(inst, shipments: pd.DataFrame, regions: list[str], markets: list[str]) -> float:
     """The CWLP objective of a plan, recomputed from the instance file (not from the CSVs):
-    sum f_i y_i + sum c_ij x_ij with x_ij = units shipped / d_j, after checking feasibility."""
-    i = production["site"].map({s: k for k, s in enumerate(sites)}).to_numpy()
-    j = production["market"].map({m: k for k, m in enumerate(markets)}).to_numpy()
+    sum f_i y_i + sum c_ij x_ij with x_ij = units shipped / d_j, after checking feasibility
+    (warehouse i is the one site of region i, so its lanes are its shipments)."""
+    i = shipments["region"].map({r: k for k, r in enumerate(regions)}).to_numpy()
+    j = shipments["market"].map({m: k for k, m in enumerate(markets)}).to_numpy()
     x = np.zeros((inst.m, inst.n))
-    np.add.at(x, (i, j), production["gpus"].to_numpy() / inst.demand[j])
+    np.add.at(x, (i, j), shipments["gpus"].to_numpy() / inst.demand[j])
     assert np.allclose(x.sum(axis=0), 1.0, atol=1e-9), "every customer fully served"
     load = (x * inst.demand[None, :]).sum(axis=1)
     assert (load <= inst.capacity * (1 + 1e-9)).all(), "no warehouse over its capacity"
@@ -232,7 +233,7 @@ def test_integer_solve_reproduces_published_optimum(tmp_path, name):
 
     # the plan, read back as a CWLP solution, costs the published optimum too
     cost = _cwlp_cost(
-        inst, result.tables["production"], orlib.site_ids(inst), orlib.market_ids(inst)
+        inst, result.tables["shipments"], orlib.region_ids(inst), orlib.market_ids(inst)
     )
     assert cost == pytest.approx(PUBLISHED[name], rel=1e-6)
 

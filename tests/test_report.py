@@ -830,11 +830,10 @@ def make_hedged(plan: Path) -> None:
     demand = csv(plan, "demand")
     high = demand.assign(scenario="high", gpus=demand["gpus"] * HIGH_DEMAND)
     pd.concat([demand, high]).to_csv(plan / "demand.csv", index=False)
-    production = csv(plan, "production")
-    pd.concat([production, production.assign(scenario="high")]).to_csv(
-        plan / "production.csv", index=False
-    )
-    served = production.groupby(keys)["gpus"].sum()
+    for name in ("production", "shipments"):
+        frame = csv(plan, name)
+        pd.concat([frame, frame.assign(scenario="high")]).to_csv(plan / f"{name}.csv", index=False)
+    served = csv(plan, "shipments").query("scenario == 'base'").groupby(keys)["gpus"].sum()
     short = high.set_index(keys)["gpus"].sub(served, fill_value=0.0)
     short = short[short > 0.5].rename("gpus").reset_index().assign(scenario="high")
     pd.concat([csv(plan, "unmet"), short[["scenario", *keys, "gpus"]]]).to_csv(

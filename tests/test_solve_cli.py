@@ -23,6 +23,7 @@ PLAN_FILES = [
     "builds.csv",
     "capacity.csv",
     "production.csv",
+    "shipments.csv",
     "unmet.csv",
     "energy.csv",
     "contracts.csv",

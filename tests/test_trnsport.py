@@ -102,8 +102,8 @@ def test_trnsport_flows_and_demand_prices(tmp_path):
     # 0.225 - 0.225 = 0, and seattle -> chicago basic gives chicago = 0.153.
     m = load_trnsport()
     r = solve_and_verify(trnsport_case(tmp_path / "case", m), tmp_path)
-    prod = r.tables["production"]
-    flows = {(row.site, row.market): row.gpus for row in prod.itertuples()}
+    lanes = r.tables["shipments"]  # plant i is the one site of region i
+    flows = {(row.region, row.market): row.gpus for row in lanes.itertuples()}
     assert set(flows) <= {
         ("seattle", "new-york"),
         ("seattle", "chicago"),

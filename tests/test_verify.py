@@ -187,7 +187,7 @@ def test_demand_short(tiny: Path) -> None:
     # 2026: 240,000 (TW_A) + 48,000 (US_B) made + 11,000 unmet = 299,000 < 300,000
     edit(tiny / "unmet.csv", "base,GPU,global,2026,12000", "base,GPU,global,2026,11000")
     assert violations(tiny, "demand") == [
-        "demand: scenario base, product GPU, market global, 2026: 288,000 GPUs made + 11,000 "
+        "demand: scenario base, product GPU, market global, 2026: 288,000 GPUs shipped + 11,000 "
         "unmet = 299,000 < 300,000 demanded, short by 1,000"
     ]
 
@@ -195,24 +195,50 @@ def test_demand_short(tiny: Path) -> None:
 def test_production_gpus_inconsistent_with_wafers(tiny: Path) -> None:
     edit(
         tiny / "production.csv",
-        "base,TW_A,GPU,global,2025,12000,240000",
-        "base,TW_A,GPU,global,2025,12000,250000",
+        "base,TW_A,GPU,2025,12000,240000",
+        "base,TW_A,GPU,2025,12000,250000",
     )
     assert violations(tiny, "production") == [
-        "production: production.csv line 2: scenario base, site TW_A, product GPU, market "
-        "global, 2025: 250,000 GPUs listed but 12,000 wafers x 20 GPUs per wafer = 240,000"
+        "production: production.csv line 2: scenario base, site TW_A, product GPU, 2025: "
+        "250,000 GPUs listed but 12,000 wafers x 20 GPUs per wafer = 240,000"
     ]
 
 
-def test_production_without_a_shipping_lane(tiny: Path) -> None:
+def test_shipment_without_a_shipping_lane(tiny: Path) -> None:
     edit(
-        tiny / "production.csv",
-        "base,US_B,GPU,global,2027,4800,96000",
-        "base,US_B,GPU,EU,2027,4800,96000",
+        tiny / "shipments.csv",
+        "base,US,GPU,global,2027,96000,960000",
+        "base,US,GPU,EU,2027,96000,960000",
     )
-    assert violations(tiny, "production") == [
-        "production: production.csv line 6: scenario base, site US_B, product GPU, market EU, "
+    assert violations(tiny, "shipments") == [
+        "shipments: shipments.csv line 6: scenario base, region US, product GPU, market EU, "
         "2027: no shipping lane from region US to market EU in shipping.csv"
+    ]
+
+
+def test_shipment_cost_inconsistent(tiny: Path) -> None:
+    # TW -> global costs 5 USD/GPU: 240,000 GPUs x 5 = 1,200,000 USD, not 1,000,000
+    edit(
+        tiny / "shipments.csv",
+        "base,TW,GPU,global,2025,240000,1200000",
+        "base,TW,GPU,global,2025,240000,1000000",
+    )
+    assert violations(tiny, "shipments") == [
+        "shipments: shipments.csv line 2: scenario base, region TW, product GPU, market global, "
+        "2025: cost_usd 1,000,000 but 240,000 GPUs x 5 USD/GPU = 1,200,000"
+    ]
+
+
+def test_region_ships_other_than_it_makes(tiny: Path) -> None:
+    # US 2026: US_B makes 2,400 wafers x 20 = 48,000 GPUs but 50,000 are listed as shipped
+    edit(
+        tiny / "shipments.csv",
+        "base,US,GPU,global,2026,48000,480000",
+        "base,US,GPU,global,2026,50000,500000",
+    )
+    assert violations(tiny, "region balance") == [
+        "region balance: scenario base, region US, product GPU, 2026: 48,000 GPUs made at the "
+        "region's sites but 50,000 shipped from it, off by -2,000"
     ]
 
 
@@ -220,8 +246,8 @@ def test_capacity_exceeded(tiny: Path) -> None:
     # US_B 2027: 12 x 0.8 x 500 = 4,800 wafers available; 5,000 made.
     edit(
         tiny / "production.csv",
-        "base,US_B,GPU,global,2027,4800,96000",
-        "base,US_B,GPU,global,2027,5000,100000",
+        "base,US_B,GPU,2027,4800,96000",
+        "base,US_B,GPU,2027,5000,100000",
     )
     assert violations(tiny, "capacity") == [
         "capacity: site US_B 2027 scenario base: 5,000 wafers made > 4,800 available "
@@ -233,8 +259,8 @@ def test_ramp_up_limits_the_first_year_online(tiny: Path) -> None:
     # Without ramp-up US_B would have 500 wspm in 2026; with ramp 0.5 only 250 -> 2,400 wafers.
     edit(
         tiny / "production.csv",
-        "base,US_B,GPU,global,2026,2400,48000",
-        "base,US_B,GPU,global,2026,4800,96000",
+        "base,US_B,GPU,2026,2400,48000",
+        "base,US_B,GPU,2026,4800,96000",
     )
     assert violations(tiny, "capacity") == [
         "capacity: site US_B 2026 scenario base: 4,800 wafers made > 2,400 available "
@@ -497,15 +523,15 @@ def test_tolerance_accepts_solver_noise(tiny: Path) -> None:
     # 4,800.1 is not (0.1 > max(1e-6 x 4,800, 0.01) = 0.01).
     edit(
         tiny / "production.csv",
-        "base,US_B,GPU,global,2027,4800,96000",
-        "base,US_B,GPU,global,2027,4800.0001,96000.002",
+        "base,US_B,GPU,2027,4800,96000",
+        "base,US_B,GPU,2027,4800.0001,96000.002",
     )
     result = verify_plan(tiny)
     assert [v for v in result.violations if not v.startswith(("costs", "objective"))] == []
     edit(
         tiny / "production.csv",
-        "base,US_B,GPU,global,2027,4800.0001,96000.002",
-        "base,US_B,GPU,global,2027,4800.1,96002",
+        "base,US_B,GPU,2027,4800.0001,96000.002",
+        "base,US_B,GPU,2027,4800.1,96002",
     )
     assert violations(tiny, "capacity") == [
         "capacity: site US_B 2027 scenario base: 4,800.1 wafers made > 4,800 available "
@@ -526,7 +552,7 @@ def test_partner_summary_inconsistent(tiny: Path) -> None:
 
 
 def test_unknown_site_and_duplicate_rows(tiny: Path) -> None:
-    add_line(tiny / "production.csv", "base,XX,GPU,global,2025,1,20")
+    add_line(tiny / "production.csv", "base,XX,GPU,2025,1,20")
     add_line(tiny / "grants.csv", "US_B,2025,0")
     assert violations(tiny, "references") == [
         "references: production.csv line 7: site 'XX' is not in sites.csv"
@@ -624,7 +650,7 @@ def test_two_scenarios_are_weighted_by_probability(tiny: Path) -> None:
         add_line(data / "demand.csv", f"low,{year},GPU,global,{gpus}")
     edit(data / "scenarios.csv", "base,1.0,the only scenario", "base,0.5,as planned")
     add_line(data / "scenarios.csv", "low,0.5,less demand in 2026")
-    for name in ("production.csv", "energy.csv"):
+    for name in ("production.csv", "shipments.csv", "energy.csv"):
         for line in (tiny / name).read_text().splitlines()[1:]:
             add_line(tiny / name, line.replace("base,", "low,", 1))
     summary = json.loads((tiny / "summary.json").read_text())

@@ -89,6 +89,9 @@ class ConFamily:
     rhs: np.ndarray  # in model units
     rhs_unit: float  # domain units per model unit of the right-hand side (for shadow prices)
     component: pyo.Constraint | None = None
+    # the terms sorted by row (row, block, pos, coef arrays): the matrix hand-off reads them
+    # (optimizer/solve/matrix.py) instead of walking the Pyomo expressions
+    terms: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def name(self) -> str:
@@ -199,6 +202,7 @@ class ModelContext:
         coefs = terms["coef"].to_numpy(dtype=float)[order]
         blocks = terms["block"].to_numpy()[order]
         pos = terms["pos"].to_numpy(dtype=np.int64)[order]
+        fam.terms = (rows, blocks, pos, coefs)
         objs = np.empty(len(rows), dtype=object)
         for bname in pd.unique(blocks):
             mask = blocks == bname

@@ -12,6 +12,7 @@ import pandas as pd
 
 from optimizer.diagnose import explain_energy
 from optimizer.model.context import ModelContext, terms_frame
+from optimizer.model.production import make_terms
 from optimizer.model.registry import Concern, Family
 
 HOURS_PER_YEAR = 8760.0
@@ -43,7 +44,7 @@ def add(ctx: ModelContext) -> None:
     ctx.data["use"] = use
     ctx.add_vars("use", use[["scenario", "contract", "site", "year"]], s.mwh)
 
-    # energy need: sum_e use[e,s,t,w] >= energy_mwh_per_wafer * sum make[s,.,.,t,w]
+    # energy need: sum_e use[e,s,t,w] >= energy_mwh_per_wafer * sum_k make[s,k,t,w]
     mk = (
         make[["scenario", "site", "year"]]
         .reset_index(names="pos")
@@ -56,12 +57,7 @@ def add(ctx: ModelContext) -> None:
     terms = pd.concat(
         [
             terms_frame(use["need_row"], "use", np.arange(len(use)), 1.0),
-            terms_frame(
-                mk["row"],
-                "make",
-                mk["pos"],
-                -mwh_per_wafer.to_numpy() * s.wafers / s.mwh,
-            ),
+            make_terms(ctx, mk["pos"], mk["row"], -mwh_per_wafer.to_numpy() * s.wafers / s.mwh),
         ]
     )
     ctx.add_constraints(

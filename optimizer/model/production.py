@@ -1,8 +1,13 @@
-"""Production and demand: wafers made per site, product, market, year and scenario; unmet GPUs.
+"""Production, shipping and demand: wafers made per site, GPUs shipped per lane, unmet GPUs.
 
-Adds `make[s,k,m,t,w]` (only where the site runs the product's node, the lane region(s) -> m
-exists, there is demand, and the site can have capacity in t), `unmet[k,m,t,w]`, the demand
-and capacity constraints, and the operating, shipping and unmet-demand costs.
+Adds `make[s,k,t,w]` (wafer starts of product k at site s: only where the site runs the
+product's node, can have capacity in t, and its region has a lane to a market with demand),
+`ship[r,k,m,t,w]` (GPUs of product k from region r to market m: only on shipping.csv lanes with
+demand, where some site of r can make k in t), `unmet[k,m,t,w]`, the region balance
+sum_{s in r} gpus_per_wafer(k) make[s,k,t,w] = sum_m ship[r,k,m,t,w], demand, capacity, and the
+operating (on make), shipping (on ship) and unmet-demand costs. Nothing depends jointly on a site
+and a market except through the site's region, so this is exact against the site x market
+formulation (proof in docs/model.md) with far fewer columns.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from optimizer.model.context import ModelContext, terms_frame
 from optimizer.model.registry import Concern, Family
 
 TINY = 1e-9
+FLOW = ["scenario", "region", "product", "year"]  # one region-balance row
 
 
 def prepare(ctx: ModelContext) -> None:
+    """Sparse index sets: demand rows, ship lanes, make columns and region-balance rows."""
     case, p = ctx.case, ctx.case.params
     dem = case.demand[case.demand["scenario"].isin(list(ctx.scenarios))]
     dem = dem[dem["gpus"] > 0][["scenario", "product", "market", "year", "gpus"]]
@@ -32,34 +39,85 @@ def prepare(ctx: ModelContext) -> None:
     site_cols = ["site", "region", "node", "utilization", "opex_usd_per_wafer"]
     sp = sites[site_cols].assign(first_prod=first_prod)
     sp = sp.merge(case.products[["product", "node", "gpus_per_wafer"]], on="node")
-    sp = sp.merge(case.shipping[["region", "market", "cost_usd_per_gpu"]], on="region")
-    make = sp.merge(dem.reset_index(names="dem_row"), on=["product", "market"])
+    # a lane carries product k in year t only if some site of its region can make k by t
+    region_first = sp.groupby(["region", "product"], as_index=False)["first_prod"].min()
+    lanes = case.shipping[["region", "market", "cost_usd_per_gpu"]]
+    ship = lanes.merge(region_first, on="region").merge(
+        dem.reset_index(names="dem_row"), on=["product", "market"]
+    )
+    ship = ship[ship["year"] >= ship["first_prod"]]
+    ship = ship.sort_values(["scenario", "region", "product", "market", "year"])
+    ship = ship.reset_index(drop=True)
+    flows = ship[FLOW].drop_duplicates().sort_values(FLOW).reset_index(drop=True)
+    make = sp.merge(flows.reset_index(names="flow_row"), on=["region", "product"])
     make = make[make["year"] >= make["first_prod"]]
-    make = make.sort_values(["scenario", "site", "product", "market", "year"])
-    ctx.data["make"] = make.reset_index(drop=True)
+    make = make.sort_values(["scenario", "site", "product", "year"]).reset_index(drop=True)
+    # a flow with one site needs no make column or balance row: make = sum_m ship / g exactly
+    # (it keeps the model no larger than site x market; every default-data region is one site)
+    direct = make.groupby("flow_row")["site"].transform("size").to_numpy() == 1
+    make["col"] = np.where(direct, -1, np.cumsum(~direct) - 1)
+    ship["flow_row"] = pd.MultiIndex.from_frame(ship[FLOW]).map(_row_of(flows)).to_numpy(np.int64)
+    ctx.data["ship"], ctx.data["flows"], ctx.data["make"] = ship, flows, make
+
+
+def make_terms(ctx: ModelContext, make_pos, row, coef) -> pd.DataFrame:
+    """Terms (row, block, pos, coef) for coef x make at rows `make_pos` of ctx.data["make"]
+    (coef per model wafer): its make column, or, for a one-site flow, its ship columns / g."""
+    make, ship, s = ctx.data["make"], ctx.data["ship"], ctx.scale
+    make_pos = np.asarray(make_pos, dtype=np.int64)
+    row = np.asarray(row, dtype=np.int64)
+    coef = np.broadcast_to(np.asarray(coef, dtype=float), make_pos.shape)
+    col = make["col"].to_numpy()[make_pos]
+    own = col >= 0
+    one = pd.DataFrame(
+        {
+            "row": row[~own],
+            "flow_row": make["flow_row"].to_numpy()[make_pos[~own]],
+            "coef": coef[~own]
+            * s.gpus
+            / (make["gpus_per_wafer"].to_numpy(dtype=float)[make_pos[~own]] * s.wafers),
+        }
+    ).merge(ship[["flow_row"]].reset_index(names="pos"), on="flow_row")
+    return pd.concat(
+        [
+            terms_frame(row[own], "make", col[own], coef[own]),
+            terms_frame(one["row"], "ship", one["pos"], one["coef"]),
+        ]
+    )
 
 
 def add(ctx: ModelContext) -> None:
     prepare(ctx)
     s, p = ctx.scale, ctx.case.params
-    dem, make = ctx.data["demand"], ctx.data["make"]
-    keys = ["scenario", "site", "product", "market", "year"]
+    dem, ship, flows, make = (ctx.data[k] for k in ("demand", "ship", "flows", "make"))
+    own = make[make["col"] >= 0]
     if ctx.options.integer:
-        # No site ever makes more for a demand row than the whole row: valid because every cost is
-        # >= 0, and it lets HiGHS derive the strong facility-location cut make <= demand * open
-        # (measured on OR-Library capb/capc: 1.8x faster, capc 5000 solved to optimality).
-        need = dem["gpus"].to_numpy()[make["dem_row"].to_numpy()] / make["gpus_per_wafer"]
-        block = ctx.add_vars("make", make[keys], s.wafers, ub=need.to_numpy() / s.wafers)
-        block.tightening_ub = True
+        _add_bounded_flows(ctx, dem, ship, flows, own)
     else:
-        ctx.add_vars("make", make[keys], s.wafers)
+        ctx.add_vars("make", own[["scenario", "site", "product", "year"]], s.wafers)
+        ctx.add_vars("ship", ship[["scenario", "region", "product", "market", "year"]], s.gpus)
     ctx.add_vars("unmet", dem[["scenario", "product", "market", "year"]], s.gpus)
 
-    # demand: sum_s gpus_per_wafer * make + unmet >= demand
-    gpus_per_unit = make["gpus_per_wafer"].to_numpy() * s.wafers / s.gpus
+    # region balance (flows with several sites): sum_{s in r} g * make - sum_m ship = 0
+    balanced = np.unique(own["flow_row"].to_numpy())
+    row_of = np.full(len(flows), -1)
+    row_of[balanced] = np.arange(len(balanced))
+    lanes = ship[row_of[ship["flow_row"].to_numpy()] >= 0]
+    gpw = own["gpus_per_wafer"].to_numpy(dtype=float)
     terms = pd.concat(
         [
-            terms_frame(make["dem_row"], "make", np.arange(len(make)), gpus_per_unit),
+            terms_frame(
+                row_of[own["flow_row"].to_numpy()], "make", own["col"], gpw * s.wafers / s.gpus
+            ),
+            terms_frame(row_of[lanes["flow_row"].to_numpy()], "ship", lanes.index, -1.0),
+        ]
+    )
+    ctx.add_constraints("region_balance", flows.iloc[balanced], terms, "==", 0.0)
+
+    # demand: sum_r ship + unmet >= demand
+    terms = pd.concat(
+        [
+            terms_frame(ship["dem_row"], "ship", np.arange(len(ship)), 1.0),
             terms_frame(np.arange(len(dem)), "unmet", np.arange(len(dem)), 1.0),
         ]
     )
@@ -72,13 +130,15 @@ def add(ctx: ModelContext) -> None:
     )
     _add_capacity(ctx, make)
 
-    w_df = ctx.prob(make["scenario"]) * ctx.df(make["year"])
+    w_make = ctx.prob(make["scenario"]) * ctx.df(make["year"])
+    opex = make["opex_usd_per_wafer"].to_numpy()
     pos = np.arange(len(make))
-    ctx.add_cost(
-        "operations", "make", pos, w_df * make["opex_usd_per_wafer"].to_numpy() * s.wafers / s.usd
-    )
-    ship = make["cost_usd_per_gpu"].to_numpy() * make["gpus_per_wafer"].to_numpy()
-    ctx.add_cost("shipping", "make", pos, w_df * ship * s.wafers / s.usd)
+    ops = make_terms(ctx, pos, pos, w_make * opex * s.wafers / s.usd)
+    for block, part in ops.groupby("block", sort=False):
+        ctx.add_cost("operations", block, part["pos"].to_numpy(), part["coef"].to_numpy())
+    w_ship = ctx.prob(ship["scenario"]) * ctx.df(ship["year"])
+    per_gpu = ship["cost_usd_per_gpu"].to_numpy()
+    ctx.add_cost("shipping", "ship", np.arange(len(ship)), w_ship * per_gpu * s.gpus / s.usd)
     u_df = ctx.prob(dem["scenario"]) * ctx.df(dem["year"])
     ctx.add_cost(
         "unmet_demand",
@@ -88,8 +148,37 @@ def add(ctx: ModelContext) -> None:
     )
 
 
+def _row_of(frame: pd.DataFrame) -> pd.Series:
+    """Row position of each key of `frame`, looked up by a MultiIndex of the same columns."""
+    return pd.Series(np.arange(len(frame)), index=pd.MultiIndex.from_frame(frame))
+
+
+def _add_bounded_flows(
+    ctx: ModelContext,
+    dem: pd.DataFrame,
+    ship: pd.DataFrame,
+    flows: pd.DataFrame,
+    make: pd.DataFrame,
+) -> None:
+    """make and ship with the valid bounds that let HiGHS derive the facility-location cut.
+
+    No lane ever carries more than its market's demand row, and no site makes more than the
+    demand its region can reach: valid because every cost is >= 0 (surplus only costs), and
+    with a one-site region (OR-Library: region = site) make <= demand / gpus_per_wafer is the
+    bound that makes make <= demand * open strong (measured on capb/capc: 1.8x faster).
+    """
+    s = ctx.scale
+    lane_need = dem["gpus"].to_numpy()[ship["dem_row"].to_numpy()]
+    reach = np.bincount(ship["flow_row"].to_numpy(), weights=lane_need, minlength=len(flows))
+    need = reach[make["flow_row"].to_numpy()] / make["gpus_per_wafer"].to_numpy(dtype=float)
+    cols = ["scenario", "site", "product", "year"]
+    ctx.add_vars("make", make[cols], s.wafers, ub=need / s.wafers).tightening_ub = True
+    cols = ["scenario", "region", "product", "market", "year"]
+    ctx.add_vars("ship", ship[cols], s.gpus, ub=lane_need / s.gpus).tightening_ub = True
+
+
 def _add_capacity(ctx: ModelContext, make: pd.DataFrame) -> None:
-    """sum_{k,m} make[s,k,m,t,w] <= 12 * utilization * available[s,t]."""
+    """sum_k make[s,k,t,w] <= 12 * utilization * available[s,t]."""
     s = ctx.scale
     rows = make[["scenario", "site", "year"]].drop_duplicates().reset_index(drop=True)
     rows = rows.merge(
@@ -114,7 +203,7 @@ def _add_capacity(ctx: ModelContext, make: pd.DataFrame) -> None:
     per_wspm = 12.0 * s.wspm / s.wafers  # model wafers per model wspm per year
     terms = pd.concat(
         [
-            terms_frame(mk["row"], "make", mk["pos"], 1.0),
+            make_terms(ctx, mk["pos"], mk["row"], 1.0),
             terms_frame(av["row"], "build", av["pos"], -per_wspm * av["utilization"] * av["ramp"]),
         ]
     )
@@ -124,11 +213,24 @@ def _add_capacity(ctx: ModelContext, make: pd.DataFrame) -> None:
 
 def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
     s = ctx.scale
-    make, dem = ctx.data["make"], ctx.data["demand"]
-    prod = make[["scenario", "site", "product", "market", "year"]].copy()
-    prod["wafers"] = sol.value("make")
-    prod["gpus"] = prod["wafers"] * make["gpus_per_wafer"].to_numpy()
+    make, ship, dem = ctx.data["make"], ctx.data["ship"], ctx.data["demand"]
+    flows = ctx.data["flows"]
+    shipped = sol.value("ship")
+    prod = make[["scenario", "site", "product", "year"]].copy()
+    gpw = make["gpus_per_wafer"].to_numpy(dtype=float)
+    col = make["col"].to_numpy()
+    # a one-site flow's wafers are what its region ships
+    by_flow = np.bincount(ship["flow_row"].to_numpy(), weights=shipped, minlength=len(flows))
+    made = by_flow[make["flow_row"].to_numpy()] / gpw
+    own = np.append(sol.value("make"), 0.0)[np.where(col >= 0, col, -1)]
+    prod["wafers"] = np.where(col >= 0, own, made)
+    prod["gpus"] = prod["wafers"] * gpw
     prod = prod[prod["wafers"] > TINY].reset_index(drop=True)
+
+    lanes = ship[["scenario", "region", "product", "market", "year"]].copy()
+    lanes["gpus"] = shipped
+    lanes["cost_usd"] = lanes["gpus"] * ship["cost_usd_per_gpu"].to_numpy()
+    lanes = lanes[lanes["gpus"] > TINY].reset_index(drop=True)
 
     unmet = dem[["scenario", "product", "market", "year"]].copy()
     unmet["gpus"] = sol.value("unmet")
@@ -137,13 +239,24 @@ def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
     prices = dem[["scenario", "product", "market", "year"]].copy()
     weight = ctx.prob(dem["scenario"]) * ctx.df(dem["year"])
     prices["usd_per_gpu"] = sol.dual("demand") * s.usd / s.gpus / weight
-    return {"production": prod, "unmet": unmet, "prices": prices}
+    return {"production": prod, "shipments": lanes, "unmet": unmet, "prices": prices}
 
 
 CONCERN = Concern(
     name="production",
     requires=("capacity",),
     families=(
+        Family(  # make and ship at zero satisfy it: nothing to relax
+            name="region_balance",
+            kind="balance",
+            elastic=False,
+            source="sites.csv region; products.csv gpus_per_wafer; shipping.csv region, market",
+            unit="GPU",
+            words="region balance (GPUs made in a region = GPUs shipped from it)",
+            binds="GPUs of {product} made in {region} are all shipped, {year} ({scenario})",
+            infeasible=None,
+            always_holds=True,
+        ),
         Family(  # unmet demand at a penalty always satisfies it: nothing to relax
             name="demand",
             kind="balance",

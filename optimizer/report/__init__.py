@@ -54,7 +54,6 @@ def write_reports(plan_dir: Path, formats: list[str] | None = None) -> list[Path
     (charts/*.svg beside report.md are included when Markdown is written)."""
     from optimizer.plan.read import read_plan
     from optimizer.render import html, markdown
-    from optimizer.report import excel
     from optimizer.report.sections import build_document
 
     plan_dir = Path(plan_dir)
@@ -68,6 +67,8 @@ def write_reports(plan_dir: Path, formats: list[str] | None = None) -> list[Path
         written.append(write_file_atomic(plan_dir / FILE_NAMES["md"], markdown.render(doc)))
         written += _write_charts(plan_dir / CHART_DIR, doc)
     if "xlsx" in wanted:
+        from optimizer.report import excel  # openpyxl only when a workbook is asked for
+
         workbook = io.BytesIO()
         excel.write_workbook(plan, workbook)
         written.append(write_file_atomic(plan_dir / FILE_NAMES["xlsx"], workbook.getvalue()))

@@ -1,5 +1,8 @@
 """Write plan.xlsx: a summary sheet plus one sheet per plan table, header row frozen.
 
+Written in openpyxl's write-only mode (rows streamed, one styled cell object only where a cell
+needs a font or number format): the normal mode keeps every cell object and took seconds at M.
+
 Headers carry units ("capex [USD]"). Text that a spreadsheet would take for a formula (starting
 with =, +, - or @) is stored as a string with Excel's quote prefix, so it shows as typed and is
 never evaluated.
@@ -13,7 +16,7 @@ from typing import BinaryIO
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -73,23 +76,23 @@ def header(column: str) -> tuple[str, str | None]:
     return column, None
 
 
-def safe_text(cell: Cell, text: str) -> None:
-    """Store text so no spreadsheet evaluates it: formula-like text gets a quote prefix."""
+def safe_text(ws, text: str, bold: bool = False) -> WriteOnlyCell | None:
+    """A text cell no spreadsheet evaluates: formula-like text gets a quote prefix."""
     if text == "":
-        cell.value = None
-        return
-    cell.value = text
+        return None
+    cell = WriteOnlyCell(ws, text)
     cell.data_type = "s"
     if text.startswith(FORMULA_START):
         cell.quotePrefix = True
+    if bold:
+        cell.font = BOLD
+    return cell
 
 
 def write_workbook(plan: Plan, path: Path | BinaryIO) -> Path | BinaryIO:
     """Write plan.xlsx (to a file or a buffer the caller writes atomically); returns `path`."""
-    wb = Workbook()
-    summary = wb.active
-    summary.title = "summary"
-    _summary_sheet(summary, plan)
+    wb = Workbook(write_only=True)
+    _summary_sheet(wb.create_sheet("summary"), plan)
     for csv in plan_csv_files(plan.folder):
         name = csv.stem
         frame = plan.tables.get(name)
@@ -106,42 +109,51 @@ def _sheet_title(name: str) -> str:
 
 
 def _table_sheet(ws, frame: pd.DataFrame) -> None:
-    formats = []
-    for j, column in enumerate(frame.columns, start=1):
-        text, fmt = header(str(column))
-        safe_text(ws.cell(row=1, column=j), text)
-        ws.cell(row=1, column=j).font = BOLD
-        formats.append(fmt)
-    for i, row in enumerate(frame.itertuples(index=False), start=2):
-        for j, value in enumerate(row, start=1):
-            cell = ws.cell(row=i, column=j)
-            _put(cell, value)
-            if formats[j - 1] and isinstance(cell.value, int | float):
-                cell.number_format = formats[j - 1]
+    """Header (bold, units), values with the column's number format, frozen header, filter."""
+    headers = [header(str(column)) for column in frame.columns]
     ws.freeze_panes = "A2"
     for j, column in enumerate(frame.columns, start=1):
         width = max(
-            [len(header(str(column))[0])] + [len(str(v)) for v in frame[column].head(200).tolist()]
+            [len(headers[j - 1][0])] + [len(str(v)) for v in frame[column].head(200).tolist()]
         )
         ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
     if len(frame.columns):
-        ws.auto_filter.ref = ws.dimensions
+        last = f"{get_column_letter(len(frame.columns))}{len(frame) + 1}"
+        ws.auto_filter.ref = f"A1:{last}"
+    ws.append([safe_text(ws, text, bold=True) for text, _fmt in headers])
+    formats = [fmt for _text, fmt in headers]
+    for row in frame.itertuples(index=False):
+        ws.append([_cell(ws, value, fmt) for value, fmt in zip(row, formats, strict=True)])
 
 
-def _put(cell: Cell, value: object) -> None:
+def _cell(ws, value: object, fmt: str | None = None) -> object:
+    """The value as written: None for blank, a number (formatted if `fmt`), safe text."""
+    value = _plain_value(value)
+    if isinstance(value, str):
+        return safe_text(ws, value)
+    if fmt and isinstance(value, int | float) and not isinstance(value, bool):
+        cell = WriteOnlyCell(ws, value)
+        cell.number_format = fmt
+        return cell
+    return value
+
+
+def _plain_value(value: object) -> object:
+    """Numbers as int where whole, infinities as text, NaN as blank, numpy scalars unwrapped."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        cell.value = None
-    elif isinstance(value, bool):
-        cell.value = value
-    elif isinstance(value, int | float):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
         f = float(value)
-        cell.value = value if math.isfinite(f) else ("inf" if f > 0 else "-inf")
-        if isinstance(value, float) and math.isfinite(f) and f.is_integer() and abs(f) < 2**53:
-            cell.value = int(f)
-    elif hasattr(value, "item"):  # numpy scalar
-        _put(cell, value.item())
-    else:
-        safe_text(cell, str(value))
+        if not math.isfinite(f):
+            return "inf" if f > 0 else "-inf"
+        if isinstance(value, float) and f.is_integer() and abs(f) < 2**53:
+            return int(f)
+        return value
+    if hasattr(value, "item"):  # numpy scalar
+        return _plain_value(value.item())
+    return str(value)
 
 
 def _summary_sheet(ws, plan: Plan) -> None:
@@ -183,21 +195,20 @@ def _summary_sheet(ws, plan: Plan) -> None:
         rows.append((f"parameter {k}", _plain(v), ""))
     for k, v in (s.get("inputs") or {}).items():
         rows.append((f"sha256 {k}", str(v), ""))
-    for j, title in enumerate(["item", "value", "readable"], start=1):
-        safe_text(ws.cell(row=1, column=j), title)
-        ws.cell(row=1, column=j).font = BOLD
-    for i, (key, value, readable) in enumerate(rows, start=2):
-        safe_text(ws.cell(row=i, column=1), key)
-        _put(ws.cell(row=i, column=2), value)
-        if isinstance(ws.cell(row=i, column=2).value, float):
-            ws.cell(row=i, column=2).number_format = "#,##0.00"
-        elif isinstance(ws.cell(row=i, column=2).value, int):
-            ws.cell(row=i, column=2).number_format = "#,##0"
-        safe_text(ws.cell(row=i, column=3), readable)
     ws.freeze_panes = "A2"
     ws.column_dimensions["A"].width = 38
     ws.column_dimensions["B"].width = 70
     ws.column_dimensions["C"].width = 24
+    ws.append([safe_text(ws, title, bold=True) for title in ("item", "value", "readable")])
+    for key, value, readable in rows:
+        plain = _plain_value(value)
+        if isinstance(plain, float):
+            cell = _cell(ws, plain, "#,##0.00")
+        elif isinstance(plain, int) and not isinstance(plain, bool):
+            cell = _cell(ws, plain, "#,##0")
+        else:
+            cell = _cell(ws, plain)
+        ws.append([safe_text(ws, key), cell, safe_text(ws, readable)])
 
 
 def _hedged_rows(plan: Plan) -> list[tuple[str, object, str]]:

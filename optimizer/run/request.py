@@ -34,6 +34,7 @@ class SolveRequest:
     threads: int | None = None
     solver_log: Path | None = None
     write_model: Path | None = None
+    highs_options: dict[str, object] = field(default_factory=dict)  # --solver-option, typed
     report_formats: tuple[str, ...] = ("html", "md", "xlsx")
 
     def solver_options(self) -> SolverOptions:
@@ -46,6 +47,7 @@ class SolveRequest:
             threads=self.threads,
             solver_log=self.solver_log,
             log_to_console=console.verbosity() >= 2,
+            extra=dict(self.highs_options),
         )
 
     def model_options(self) -> ModelOptions:

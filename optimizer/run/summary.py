@@ -7,6 +7,7 @@ tell whether the data changed since.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import platform
 from dataclasses import asdict
@@ -69,6 +70,7 @@ def plan_summary(
             "threads": req.threads,
             "integer": req.integer,
         },
+        "solver_options": _solver_options(req.highs_options),
         "size": {"variables": lp.num_col_, "constraints": lp.num_row_, "nonzeros": compiled.nnz},
         "coefficient_ranges": {
             "matrix": compiled.coef_range,
@@ -116,6 +118,14 @@ def recorded_data_dir(data_dir: Path, out_dir: Path) -> str:
     if common != Path(common.anchor):
         return Path(os.path.relpath(full, plan)).as_posix()
     return full.name
+
+
+def _solver_options(options: dict[str, object]) -> dict[str, object]:
+    """--solver-option values as HiGHS read them; JSON has no infinity, so those as text."""
+    return {
+        k: (str(v) if isinstance(v, float) and not math.isfinite(v) else v)
+        for k, v in options.items()
+    }
 
 
 def _duals_label(sol, integer: bool) -> str:

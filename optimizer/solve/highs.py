@@ -1,7 +1,8 @@
-"""HiGHS through Pyomo's LinearStandardFormCompiler and highspy (the fastest path measured).
+"""HiGHS through a CSC matrix passed to highspy (the fastest path measured).
 
-The compiler turns the model into a scipy CSC matrix in mixed form (each row <=, >= or ==);
-we pass it to highspy directly and map primal values and row duals back to our variable
+The matrix is built in mixed form (each row <=, >= or ==) straight from the model's term arrays
+(optimizer/solve/matrix.py; Pyomo's LinearStandardFormCompiler gives the same matrix); we pass
+it to highspy directly and map primal values and row duals back to our variable
 blocks and constraint families by object identity. Measured alternatives (appsi, contrib
 solver, MPS file) were 2-4x slower on large models (benchmarks/README.md).
 """
@@ -16,9 +17,10 @@ from pathlib import Path
 
 import highspy
 import numpy as np
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
+from optimizer.errors import UsageError
 from optimizer.model.context import ModelContext
+from optimizer.solve.progress import for_console, run_mip
 
 INF = highspy.kHighsInf
 
@@ -30,6 +32,7 @@ class SolverOptions:
     threads: int | None = None
     solver_log: Path | None = None
     log_to_console: bool = False
+    extra: dict[str, object] = field(default_factory=dict)  # --solver-option, checked
 
 
 @dataclass
@@ -37,7 +40,7 @@ class Compiled:
     """The LP in matrix form plus the maps back to blocks and families."""
 
     lp: highspy.HighsLp
-    A: object  # scipy CSC matrix of the rows, kept to size the binding constraints
+    A: object  # CSC matrix of the rows (matrix.CscMatrix), kept to size the binding constraints
     col_block: dict[str, np.ndarray]  # block -> column index of each variable (-1: eliminated)
     row_family: dict[str, np.ndarray]  # family -> row index of each constraint (-1: skipped)
     nnz: int
@@ -73,68 +76,45 @@ def _range(values: np.ndarray) -> tuple[float, float]:
     return (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
 
 
-def compile_model(ctx: ModelContext) -> Compiled:
-    """Compile to a HighsLp with Pyomo's standard-form compiler (mixed form: no row doubling)."""
-    repn = LinearStandardFormCompiler().write(ctx.model, mixed_form=True)
-    columns = repn.columns
-    n_col, n_row = len(columns), len(repn.rows)
+def compile_model(ctx: ModelContext, route: str = "terms") -> Compiled:
+    """Compile to a HighsLp: straight from the term arrays (`route` "terms", the fast route)
+    or through Pyomo's standard-form compiler ("pyomo"); both give the same matrices
+    (optimizer/solve/matrix.py, tests/test_handoff.py)."""
+    from optimizer.solve import matrix
 
-    col_pos = {id(v): j for j, v in enumerate(columns)}
-    col_block = {
-        name: np.fromiter(
-            (col_pos.get(id(v), -1) for v in b.objects), dtype=np.int64, count=len(b.objects)
-        )
-        for name, b in ctx.blocks.items()
-    }
-    row_pos = {id(con): i for i, (con, _sense) in enumerate(repn.rows)}
-    row_family = {}
-    for name, fam in ctx.families.items():
-        if fam.component is None:
-            row_family[name] = np.full(len(fam.index), -1, dtype=np.int64)
-            continue
-        idx = np.full(len(fam.index), -1, dtype=np.int64)
-        for i, con in fam.component.items():
-            idx[i] = row_pos.get(id(con), -1)
-        row_family[name] = idx
-
-    senses = np.fromiter((s for _c, s in repn.rows), dtype=np.int64, count=n_row)
-    rhs = np.asarray(repn.rhs, dtype=float)
+    sf = matrix.from_terms(ctx) if route == "terms" else matrix.from_pyomo(ctx)
+    n_row, n_col = sf.A.shape
     # sense +1: <= rhs; -1: >= rhs; 0: == rhs
-    row_lower = np.where(senses == 1, -INF, rhs)
-    row_upper = np.where(senses == -1, INF, rhs)
-
-    col_lower = np.array([-INF if v.lb is None else v.lb for v in columns], dtype=float)
-    col_upper = np.array([INF if v.ub is None else v.ub for v in columns], dtype=float)
-    integrality = np.array([1 if v.is_integer() else 0 for v in columns], dtype=np.int32)
-    c = repn.c.toarray().ravel() if n_col else np.zeros(0)
-    A = repn.A.tocsc()
+    row_lower = np.where(sf.senses == 1, -INF, sf.rhs)
+    row_upper = np.where(sf.senses == -1, INF, sf.rhs)
+    A = sf.A
 
     lp = highspy.HighsLp()
     lp.num_col_ = n_col
     lp.num_row_ = n_row
-    lp.col_cost_ = c
-    lp.col_lower_ = col_lower
-    lp.col_upper_ = col_upper
+    lp.col_cost_ = sf.c
+    lp.col_lower_ = np.where(np.isinf(sf.lower), -INF, sf.lower)
+    lp.col_upper_ = np.where(np.isinf(sf.upper), INF, sf.upper)
     lp.row_lower_ = row_lower
     lp.row_upper_ = row_upper
-    lp.offset_ = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
+    lp.offset_ = sf.offset
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = A.indptr.astype(np.int32)
     lp.a_matrix_.index_ = A.indices.astype(np.int32)
     lp.a_matrix_.value_ = A.data.astype(float)
     lp.a_matrix_.num_col_ = n_col
     lp.a_matrix_.num_row_ = n_row
-    if integrality.any():
-        lp.integrality_ = [highspy.HighsVarType(int(i)) for i in integrality]
+    if sf.integer.any():
+        lp.integrality_ = [highspy.HighsVarType(int(i)) for i in sf.integer]
     return Compiled(
         lp=lp,
         A=A,
-        col_block=col_block,
-        row_family=row_family,
+        col_block=sf.col_block,
+        row_family=sf.row_family,
         nnz=int(A.nnz),
         coef_range=_range(A.data),
-        rhs_range=_range(rhs),
-        cost_range=_range(c),
+        rhs_range=_range(sf.rhs),
+        cost_range=_range(sf.c),
     )
 
 
@@ -181,15 +161,19 @@ def solve(ctx: ModelContext, compiled: Compiled, options: SolverOptions) -> Solu
         h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     if options.threads is not None:
         h.setOptionValue("threads", int(options.threads))
+    _set_extra(h, options.extra)
     h.passModel(compiled.lp)
-    h.run()
+    is_mip = compiled.lp.num_col_ > 0 and len(compiled.lp.integrality_) > 0
+    if is_mip:  # live progress, and a prompt stop on a signal
+        run_mip(h, for_console(ctx.scale.usd))
+    else:
+        h.run()
 
     status_enum = h.getModelStatus()
     name = status_enum.name if hasattr(status_enum, "name") else str(status_enum).split(".")[-1]
     status = _STATUS.get(name, "error")
     info = h.getInfo()
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    is_mip = compiled.lp.num_col_ > 0 and len(compiled.lp.integrality_) > 0
     gap = None
     if is_mip and has_solution:
         gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
@@ -231,6 +215,16 @@ def solve(ctx: ModelContext, compiled: Compiled, options: SolverOptions) -> Solu
         sol.duals[name] = d
         sol.sizes[name] = size
     return sol
+
+
+def _set_extra(h: highspy.Highs, extra: dict[str, object]) -> None:
+    """The --solver-option values (checked before loading; a caller's unchecked value that
+    HiGHS refuses is still a usage error, never silently ignored)."""
+    from optimizer.solve.highs_options import as_text
+
+    for key, value in extra.items():
+        if h.setOptionValue(key, as_text(value)) != highspy.HighsStatus.kOk:
+            raise UsageError(f"--solver-option {key}={as_text(value)}: refused by HiGHS")
 
 
 def _fixed_lp_duals(

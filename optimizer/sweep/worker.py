@@ -28,6 +28,7 @@ SOLVE_OPTIONS = (
     "time_limit",
     "mip_gap",
     "threads",
+    "highs_options",
 )
 
 #: Headline outputs of every case (besides the per-region and per-partner columns).

@@ -15,6 +15,7 @@ import pandas as pd
 from optimizer.inputs.case import Case
 from optimizer.verify.plan import Plan
 from optimizer.verify.result import Findings
+from optimizer.verify.tolerance import ABS_TOL
 
 
 @dataclass
@@ -96,12 +97,26 @@ class Context:
         p["region"] = p["site"].map(self.sites["region"])
         p["gpus_per_wafer"] = p["product"].map(self.products["gpus_per_wafer"]).astype(float)
         p["gpus_made"] = p["wafers"] * p["gpus_per_wafer"]
+        return p
+
+    @cached_property
+    def shipments(self) -> pd.DataFrame:
+        """shipments.csv with the lane's cost per GPU from shipping.csv (NaN: no such lane)."""
         lanes = self.case.shipping[["region", "market", "cost_usd_per_gpu"]]
         lanes = lanes.rename(columns={"cost_usd_per_gpu": "ship_usd_per_gpu"})
-        p = p.merge(
+        return self["shipments.csv"].merge(
             lanes.drop_duplicates(["region", "market"]), on=["region", "market"], how="left"
         )
-        return p
+
+    @cached_property
+    def deliveries(self) -> pd.DataFrame:
+        """Each production row with wafers > 0 paired with every lane its region ships the
+        product on in that year (gpus > 0): the routes site -> market the plan uses."""
+        keys = ["scenario", "region", "product", "year"]
+        s = self.shipments
+        s = s[s["gpus"] > ABS_TOL][[*keys, "market", "ship_usd_per_gpu"]]
+        p = self.production
+        return p[p["wafers"] > ABS_TOL].merge(s, on=keys)
 
     @cached_property
     def wafers(self) -> pd.DataFrame:

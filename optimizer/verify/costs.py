@@ -63,8 +63,9 @@ def recompute_by_scenario(ctx) -> pd.DataFrame:
     prod = ctx.production
     opex = prod["site"].map(ctx.sites["opex_usd_per_wafer"]).astype(float)
     out["operations"] = by_scenario(prod, prod["wafers"] * opex)
-    ship = prod["ship_usd_per_gpu"].fillna(0.0)  # a missing lane is a production violation
-    out["shipping"] = by_scenario(prod, prod["gpus_made"] * ship)
+    lanes = ctx.shipments
+    ship = lanes["ship_usd_per_gpu"].fillna(0.0)  # a missing lane is a shipments violation
+    out["shipping"] = by_scenario(lanes, lanes["gpus"] * ship)
 
     unmet = ctx["unmet.csv"]
     out["unmet_demand"] = by_scenario(unmet, unmet["gpus"] * case.params.unmet_penalty_usd_per_gpu)

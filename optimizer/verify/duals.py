@@ -11,8 +11,9 @@ Signs and the penalty bound need duals of an LP solved to optimality (dual_feasi
 optimal LP plans (the duals belong to the plan's own solution; an integer plan's duals come
 from a re-solved LP whose continuous part may differ) complementary slackness is checked too: a row
 with a shadow price is tight in the plan; where demand is left unmet the price is the penalty
-(the unmet variable is positive: reduced cost 0); and a demand row served by a site has the
-price that site's reduced cost of 0 implies:
+(the unmet variable is positive: reduced cost 0); and a demand row served from a site (the site
+makes the product, its region ships it on the market's lane) has the price that the reduced
+costs of 0 of make and ship imply, the region balance's price cancelling between them:
   price x gpw = opex + shipping x gpw + (-capacity shadow + MWh/wafer x energy value) / (p df),
   energy value (NPV per MWh) = p df (price + CO2 x carbon price) - contract_supply shadow,
 all shadow prices in NPV USD as binding.csv writes them (rows not listed have a price of 0).
@@ -277,10 +278,10 @@ def _binding_prices(ctx: Context, family: str) -> pd.Series:
 
 
 def implied_prices(ctx: Context) -> pd.DataFrame:
-    """Per production row with wafers > 0 (and per energy contract it draws from): the price of
-    its demand row that a reduced cost of 0 implies, in that year's USD per GPU."""
-    p = ctx.production
-    p = p[p["wafers"] > ABS_TOL].copy()
+    """Per route site -> market the plan uses (and per energy contract the site draws from):
+    the price of the market's demand row that reduced costs of 0 on make and ship imply (the
+    region balance price cancels), in that year's USD per GPU."""
+    p = ctx.deliveries.copy()
     p["pdf"] = ctx.probs.reindex(p["scenario"]).to_numpy(dtype=float) * ctx.df(p["year"])
     p["opex"] = p["site"].map(ctx.sites["opex_usd_per_wafer"]).astype(float)
     p["mwh_per_wafer"] = p["site"].map(ctx.sites["energy_mwh_per_wafer"]).astype(float)

@@ -223,6 +223,7 @@ QUANTITIES: dict[str, tuple[str, ...]] = {
     "builds.csv": ("wspm", "capex_usd", "grant_usd"),
     "capacity.csv": ("installed_wspm", "available_wspm", "open"),
     "production.csv": ("wafers", "gpus"),
+    "shipments.csv": ("gpus", "cost_usd"),
     "unmet.csv": ("gpus",),
     "energy.csv": ("mwh", "co2_t"),
     "contracts.csv": ("mw",),

@@ -1,4 +1,4 @@
-"""Operating constraints per scenario and year: demand, production, capacity, energy.
+"""Operating constraints per scenario and year: demand, production, shipments, capacity, energy.
 
 Each check builds one frame with a row per constraint instance (both sides as columns),
 finds violators with the shared tolerance, and words a message only for those rows.
@@ -18,12 +18,12 @@ HOURS_PER_YEAR = 8760
 
 
 def check_demand(ctx: Context) -> None:
-    """GPUs made (wafers x gpus_per_wafer) + unmet >= demand, per scenario/product/market/year."""
+    """GPUs shipped to the market + unmet >= demand, per scenario/product/market/year."""
     keys = ["scenario", "product", "market", "year"]
     d = ctx.case.demand
     d = d[d["scenario"].isin(ctx.probs.index) & d["year"].isin(ctx.years)]
     rows = d.groupby(keys)["gpus"].sum().rename("demand").to_frame()
-    rows["made"] = ctx.production.groupby(keys)["gpus_made"].sum()
+    rows["made"] = ctx.shipments.groupby(keys)["gpus"].sum()
     rows["unmet"] = ctx["unmet.csv"].groupby(keys)["gpus"].sum()
     rows = rows.fillna(0.0).reset_index()
     served = rows["made"] + rows["unmet"]
@@ -32,19 +32,19 @@ def check_demand(ctx: Context) -> None:
         ctx.findings.violate(
             "demand",
             f"scenario {r.scenario}, product {r.product}, market {r.market}, {r.year}: "
-            f"{fmt(r.made)} GPUs made + {fmt(r.unmet)} unmet = {fmt(s)} < {fmt(r.demand)} "
+            f"{fmt(r.made)} GPUs shipped + {fmt(r.unmet)} unmet = {fmt(s)} < {fmt(r.demand)} "
             f"demanded, short by {fmt(r.demand - s)}",
         )
     ctx.findings.checked("demand", len(rows))
 
 
 def check_production(ctx: Context) -> None:
-    """gpus = wafers x gpus_per_wafer; the product's node is the site's; the lane exists."""
+    """gpus = wafers x gpus_per_wafer; the product's node is the site's."""
     p = ctx.production
     f = ctx.findings
     where = (
         "production.csv line {0.csv_line}: scenario {0.scenario}, site {0.site}, product "
-        "{0.product}, market {0.market}, {0.year}"
+        "{0.product}, {0.year}"
     )
     bad = differs(p["gpus"], p["gpus_made"])
     for r in each(p[bad]):
@@ -56,24 +56,54 @@ def check_production(ctx: Context) -> None:
     site_node = p["site"].map(ctx.sites["node"])
     product_node = p["product"].map(ctx.products["node"])
     active = p["wafers"].abs() > ABS_TOL
-    for r, sn, pn in zip(
-        each(p[active & (site_node != product_node)]),
-        site_node[active & (site_node != product_node)],
-        product_node[active & (site_node != product_node)],
-        strict=True,
-    ):
+    wrong = active & (site_node != product_node)
+    for r, sn, pn in zip(each(p[wrong]), site_node[wrong], product_node[wrong], strict=True):
         f.violate(
             "production",
             f"{where.format(r)}: product {r.product} needs node {pn} but site {r.site} runs {sn}",
         )
-    has_lane = p["ship_usd_per_gpu"].notna()
-    for r in each(p[active & ~has_lane]):
+    f.checked("production", len(p))
+
+
+def check_shipments(ctx: Context) -> None:
+    """Every shipment is on a shipping.csv lane with cost_usd = gpus x the lane's USD/GPU, and
+    the GPUs a region makes equal the GPUs it ships (per scenario/region/product/year)."""
+    s = ctx.shipments
+    f = ctx.findings
+    where = (
+        "shipments.csv line {0.csv_line}: scenario {0.scenario}, region {0.region}, product "
+        "{0.product}, market {0.market}, {0.year}"
+    )
+    active = s["gpus"].abs() > ABS_TOL
+    for r in each(s[active & s["ship_usd_per_gpu"].isna()]):
         f.violate(
-            "production",
+            "shipments",
             f"{where.format(r)}: no shipping lane from region {r.region} to market {r.market} "
             f"in shipping.csv",
         )
-    f.checked("production", len(p))
+    expected = s["gpus"] * s["ship_usd_per_gpu"]
+    bad = differs(s["cost_usd"], expected, ABS_TOL_USD) & s["ship_usd_per_gpu"].notna()
+    for r, x in zip(each(s[bad]), expected[bad], strict=True):
+        f.violate(
+            "shipments",
+            f"{where.format(r)}: cost_usd {fmt(r.cost_usd)} but {fmt(r.gpus)} GPUs x "
+            f"{fmt(r.ship_usd_per_gpu)} USD/GPU = {fmt(x)}",
+        )
+    f.checked("shipments", len(s))
+
+    keys = ["scenario", "region", "product", "year"]
+    made = ctx.production.groupby(keys)["gpus_made"].sum().rename("made")
+    shipped = s.groupby(keys)["gpus"].sum().rename("shipped")
+    rows = pd.concat([made, shipped], axis=1).fillna(0.0).reset_index()
+    bad = differs(rows["made"], rows["shipped"])
+    for r in each(rows[bad]):
+        f.violate(
+            "region balance",
+            f"scenario {r.scenario}, region {r.region}, product {r.product}, {r.year}: "
+            f"{fmt(r.made)} GPUs made at the region's sites but {fmt(r.shipped)} shipped "
+            f"from it, off by {fmt(r.made - r.shipped)}",
+        )
+    f.checked("region balance", len(rows))
 
 
 def capacity_rows(ctx: Context) -> pd.DataFrame:
@@ -243,9 +273,15 @@ def _check_energy_table(ctx: Context, e: pd.DataFrame) -> None:
 
 
 # the model families (optimizer/model/registry.py) whose rows these checks re-implement
-COVERS = ("demand", "capacity", "energy_need", "contract_supply")
+COVERS = ("demand", "region_balance", "capacity", "energy_need", "contract_supply")
 # rank -> check: verify_plan runs the checks of every module in rank order
-CHECKS = {10: check_demand, 20: check_production, 30: check_capacity, 80: check_energy}
+CHECKS = {
+    10: check_demand,
+    20: check_production,
+    25: check_shipments,
+    30: check_capacity,
+    80: check_energy,
+}
 # limit family -> its rows, which binding.csv may name (limits.py)
 LIMITS = {
     "capacity": Family(

@@ -23,8 +23,8 @@ _DTYPE = {ID: object, YEAR: int, NUM: float}
 
 # The decision tables every check reads (grants.csv absent: no grants), and the derived tables
 # checked when present (a hand-made or older plan may lack them); columns from the plan schema.
-DECISIONS = ("builds", "capacity", "production", "unmet", "energy", "contracts", "funding")
-DECISIONS += ("grants", "partner_summary", "costs")
+DECISIONS = ("builds", "capacity", "production", "shipments", "unmet", "energy", "contracts")
+DECISIONS += ("funding", "grants", "partner_summary", "costs")
 DERIVED = ("scenario_costs", "prices", "binding")
 
 

@@ -19,7 +19,8 @@ from optimizer.verify.tolerance import ABS_TOL
 KEYS: dict[str, tuple[tuple[str, ...], str]] = {
     "builds.csv": (("site", "year"), "sum"),
     "capacity.csv": (("site", "year"), "first"),
-    "production.csv": (("scenario", "site", "product", "market", "year"), "sum"),
+    "production.csv": (("scenario", "site", "product", "year"), "sum"),
+    "shipments.csv": (("scenario", "region", "product", "market", "year"), "sum"),
     "unmet.csv": (("scenario", "product", "market", "year"), "sum"),
     "energy.csv": (("scenario", "contract", "site", "year"), "sum"),
     "contracts.csv": (("contract",), "first"),
@@ -53,7 +54,7 @@ def clean_tables(ctx: Context) -> None:
             "energy.csv",
         ),
     }
-    in_horizon = {"capacity.csv", "production.csv", "unmet.csv", "energy.csv"}
+    in_horizon = {"capacity.csv", "production.csv", "shipments.csv", "unmet.csv", "energy.csv"}
     first, last = case.params.first_year, case.params.last_year
     for name, table in ctx.plan.tables.items():
         if name in ("energy.csv", "contracts.csv") and case.energy is None:

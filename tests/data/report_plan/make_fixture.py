@@ -399,6 +399,14 @@ comp["operations"] = (pr["wafers"] * pr["opex_usd_per_wafer"] * pr["year"].map(d
 comp["energy"] = (energy["cost_usd"] * energy["year"].map(dfs)).sum()
 comp["carbon"] = (energy["co2_t"] * CARBON * energy["year"].map(dfs)).sum()
 pr["ship"] = [ship[(r, m)] for r, m in zip(pr["region"], pr["market"], strict=True)]
+# shipments.csv: the routes above summed over the sites of each region (lane region -> market)
+shipments = (
+    pr.assign(cost_usd=pr["gpus"] * pr["ship"])
+    .groupby(["scenario", "region", "product", "market", "year"], as_index=False, sort=False)[
+        ["gpus", "cost_usd"]
+    ]
+    .sum()
+)
 comp["shipping"] = (pr["gpus"] * pr["ship"] * pr["year"].map(dfs)).sum()
 comp["unmet_demand"] = (unmet["gpus"] * PENALTY * unmet["year"].map(dfs)).sum()
 costs = pd.DataFrame({"component": list(comp), "npv_usd": [round(v, 2) for v in comp.values()]})
@@ -588,7 +596,10 @@ if __name__ == "__main__":
     out = {
         "builds.csv": builds,
         "capacity.csv": capacity,
-        "production.csv": production,
+        "production.csv": production.groupby(
+            ["scenario", "site", "product", "year"], as_index=False, sort=False
+        )[["wafers", "gpus"]].sum(),
+        "shipments.csv": shipments,
         "unmet.csv": unmet,
         "energy.csv": energy,
         "contracts.csv": contracts_out,
