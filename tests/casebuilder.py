@@ -210,3 +210,19 @@ def fabplan(
         env={**os.environ, "NO_COLOR": "1", "COLUMNS": "400"},
         timeout=timeout,
     )
+
+
+# Python source of a HiGHS model `h` that branch and bound needs minutes for: tests that signal a
+# run stuck in the solver build it in a subprocess (it needs `import highspy, numpy as np`).
+MARKET_SPLIT_MIP = """\
+# a market-split MIP (Cornuejols-Dawande): branch and bound needs far longer than the test waits
+rng = np.random.default_rng(0)
+a = rng.integers(0, 100, size=(4, 30))
+h = highspy.Highs()
+h.setOptionValue("output_flag", False)
+h.setOptionValue("time_limit", 120.0)
+h.setOptionValue("threads", 1)
+x = [h.addBinary() for _ in range(30)]
+for i in range(4):
+    h.addConstr(sum(int(a[i, j]) * x[j] for j in range(30)) == int(a[i].sum() // 2))
+"""

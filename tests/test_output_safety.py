@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from casebuilder import MARKET_SPLIT_MIP
 from fixtures import edited, write_tiny_case
 
 from optimizer.atomic import PAUSE_ENV
@@ -254,29 +255,23 @@ def test_sigint_says_nothing_was_written(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 
 
-STUCK_IN_HIGHS = """
+STUCK_IN_HIGHS = (
+    """
 import os, sys
 from pathlib import Path
 import highspy, numpy as np
 from optimizer.interrupt import handle_signals
 from optimizer.outputs import PLAN, claim_output
 
-# a market-split MIP (Cornuejols-Dawande): branch and bound needs far longer than the test waits
-rng = np.random.default_rng(0)
-a = rng.integers(0, 100, size=(4, 30))
-h = highspy.Highs()
-h.setOptionValue("output_flag", False)
-h.setOptionValue("time_limit", 120.0)
-h.setOptionValue("threads", 1)
-x = [h.addBinary() for _ in range(30)]
-for i in range(4):
-    h.addConstr(sum(int(a[i, j]) * x[j] for j in range(30)) == int(a[i].sum() // 2))
-out = Path(sys.argv[1])
+"""
+    + MARKET_SPLIT_MIP
+    + """out = Path(sys.argv[1])
 with handle_signals(), claim_output(out, PLAN):
     (out.parent / f".{out.name}.tmp-{os.getpid()}-fill").mkdir()
     print("solving", flush=True)
     h.run()
 """
+)
 
 
 def test_sigterm_stops_a_run_stuck_in_the_solver(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import highspy
 import pytest
-from casebuilder import fabplan
+from casebuilder import MARKET_SPLIT_MIP, fabplan
 
 from optimizer import console, options
 from optimizer.errors import UsageError
@@ -198,29 +198,23 @@ def test_a_sweep_passes_solver_options_to_every_case(tiny_case_dir: Path) -> Non
     assert refused.returncode == 2 and "use --time-limit" in refused.stderr
 
 
-MARKET_SPLIT = """
+MARKET_SPLIT = (
+    """
 import sys
 import highspy, numpy as np
 from optimizer.interrupt import Interrupted, handle_signals
 from optimizer.solve.progress import MipProgress, run_mip
 
-# a market-split MIP (Cornuejols-Dawande): branch and bound needs far longer than the test waits
-rng = np.random.default_rng(0)
-a = rng.integers(0, 100, size=(4, 30))
-h = highspy.Highs()
-h.setOptionValue("output_flag", False)
-h.setOptionValue("time_limit", 120.0)
-h.setOptionValue("threads", 1)
-x = [h.addBinary() for _ in range(30)]
-for i in range(4):
-    h.addConstr(sum(int(a[i, j]) * x[j] for j in range(30)) == int(a[i].sum() // 2))
-with handle_signals():
+"""
+    + MARKET_SPLIT_MIP
+    + """with handle_signals():
     print("solving", flush=True)
     try:
         run_mip(h, MipProgress(None))  # as with -q: nothing shown
     except Interrupted as e:
         print("raised", e.exit_code, "after HiGHS returned", h.getModelStatus().name, flush=True)
 """
+)
 
 
 def test_a_signal_during_an_integer_solve_stops_highs_at_once(tmp_path: Path) -> None:
