@@ -225,7 +225,13 @@ def test_absent_optional_files_are_synthesised(tmp_path):
     assert case.partner_regions.empty
     assert list(case.partner_regions.columns) == ["partner", "region", "max_share", "_line"]
     assert case.regions.empty
-    assert list(case.regions.columns) == ["region", "max_capacity_share", "from_year", "_line"]
+    assert list(case.regions.columns) == [
+        "region",
+        "max_capacity_share",
+        "from_year",
+        "process",
+        "_line",
+    ]
     assert case.regions["from_year"].dtype == "int64"
     assert case.inventory()["contracts"] == 0
     assert case.markets == ["eu", "us"]

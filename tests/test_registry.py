@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from fixtures import write_tiny_case
+from fixtures import TINY, write_tiny_case
 
 from optimizer.inputs import load_case
 from optimizer.model import ModelOptions, Scale, build_model, registry
@@ -43,8 +43,21 @@ def built(tmp_path_factory) -> dict[str, tuple[str, object]]:
     """family name -> (where it was built, its ConFamily), over the default data and the tiny
     case in elastic, integer and CVaR mode."""
     tiny = write_tiny_case(tmp_path_factory.mktemp("registry") / "tiny")
+    # tool supply is built only where tools are modelled (tools.csv and tool_use.csv)
+    tools = write_tiny_case(
+        tmp_path_factory.mktemp("registry") / "tools",
+        tools="tool,year,units\nEUV,2025,2\n",
+        tool_use="process,tool,units_per_kwspm\nN3,EUV,1\n",
+    )
+    # the stage balance is built only where a recipe has a stage before assembly (recipes.csv)
+    stages = write_tiny_case(
+        tmp_path_factory.mktemp("registry") / "stages",
+        sites=TINY["sites"] + "TW_P,TW,CoWoS,1000,2000,1000,10,0,1,2025,1.0,0,0,,0\n",
+        products="product,node,gpus_per_wafer\nGPU_N3,,\n",
+        recipes="product,process,per_wafer,per_gpu,final\nGPU_N3,N3,40,2,0\nGPU_N3,CoWoS,20,1,1\n",
+    )
     out: dict[str, tuple[str, object]] = {}
-    for folder in (ROOT / "data", tiny):
+    for folder in (ROOT / "data", tiny, tools, stages):
         case = load_case(folder)
         for mode, options in MODES.items():
             ctx = build_model(case, _scenarios(case), options)
@@ -126,7 +139,7 @@ def test_every_limit_family_has_verify_rows():
 
 def test_concerns_come_after_what_they_require():
     order = [c.name for c in registry.concerns()]
-    assert order == ["capacity", "production", "energy", "finance", "policy", "risk"]
+    assert order == ["capacity", "production", "energy", "finance", "policy", "tools", "risk"]
     for i, c in enumerate(registry.concerns()):
         assert set(c.requires) <= set(order[:i]), c.name
         if c.reads_all:

@@ -343,7 +343,7 @@ def test_binding_row_that_is_not_tight(plan: Path) -> None:
     line = add_row(
         plan / "binding.csv",
         [
-            *("capacity", "base", "TW_FAB", "", "", "", "", "", "2025"),
+            *("capacity", "base", "TW_FAB", "", "", "", "", "", "", "", "2025"),
             "-100.0",
             "USD (NPV) per wafer",
             "0.0",
@@ -426,12 +426,13 @@ def test_binding_row_of_a_balance_row(plan: Path) -> None:
     line = add_row(
         plan / "binding.csv",
         [
-            *("demand", "base", "", "GPU_N3", "global", "", "", "", "2025"),
+            *("demand", "base", "", "GPU_N3", "global", "", "", "", "", "", "2025"),
             *("270.0", "USD (NPV) per GPU", "0.0", "$270.00"),
         ],
     )
     assert found(plan, "binding") == [
         f"binding: binding.csv line {line}: demand base / GPU_N3 / global / 2025: family "
         "'demand' is not a limit family (capacity, site_size, stay_open, contract_supply, "
-        "grant_rate, grant_cap, commitment, max_share, min_share, region_share, concentration)"
+        "grant_rate, grant_cap, commitment, max_share, min_share, region_share, concentration, "
+        "tool_supply)"
     ]

@@ -29,8 +29,8 @@ from optimizer.render.fmt import usd
 def concentration(case, family, rows) -> list[Sentence]:
     forced = {f.region: f for f in forced_builds(case)}
     out = []
-    for key, g, size in groups(rows, ["region"]):
-        reg = lookup(case.regions, region=key["region"])
+    for key, g, size in groups(rows, ["region", "process"]):
+        reg = lookup(case.regions, region=key["region"], process=key["process"])
         if reg is None:
             out.append((size, generic_text(family, key, g)))
             continue

@@ -27,6 +27,7 @@ from optimizer.diagnose.reach import (
     site_reach,
 )
 from optimizer.diagnose.text import LINE, TOL
+from optimizer.inputs.recipes import processes_of
 
 
 @dataclass
@@ -83,11 +84,12 @@ def forced_builds(case) -> list[Forced]:
     reach["fundable"] = reach["region"].map(fundable).fillna(False).astype(bool)
     open_regions = fundable_regions(case, shares, overall=False)
     reach["region_open"] = reach["region"].map(open_regions).fillna(False).astype(bool)
-    existing = reach.groupby("region")["existing_wspm"].sum()
-    e_total = float(reach["existing_wspm"].sum())
     out = []
     caps = regions.rename(columns={LINE: "line"})
     for row in caps.itertuples(index=False):  # one iteration per cap: regions.csv rows
+        counted = reach[reach["node"].isin(processes_of(case, row.process))]  # its processes
+        existing = counted.groupby("region")["existing_wspm"].sum()
+        e_total = float(counted["existing_wspm"].sum())
         year = max(int(row.from_year), p.first_year)
         e_r = float(existing.get(row.region, 0.0))
         c = float(row.max_capacity_share)
@@ -96,7 +98,7 @@ def forced_builds(case) -> list[Forced]:
         needed = math.inf if c <= 0 else (e_r - c * e_total) / c
         if needed <= TOL * max(e_total, 1.0):
             continue
-        out.append(_analyse(case, row, year, e_r, e_total, needed, reach, shares))
+        out.append(_analyse(case, row, year, e_r, e_total, needed, counted, shares))
     return out
 
 
@@ -117,7 +119,11 @@ def _analyse(case, row, year, e_r, e_total, needed, reach, shares) -> Forced:
     options = funding_options(case, eligible[eligible["fundable"]], shares)
     partners = case.partners[case.partners["partner"].isin(options["partner"])]
     sites = case.sites
-    region_sites = sites[(sites["region"] == row.region) & (sites["existing_wspm"] > 0)]
+    region_sites = sites[
+        (sites["region"] == row.region)
+        & (sites["existing_wspm"] > 0)
+        & sites["site"].isin(reach["site"])  # the sites of the processes the cap counts
+    ]
     return Forced(
         region=row.region,
         share=float(row.max_capacity_share),

@@ -15,6 +15,7 @@ from optimizer.diagnose.demand import screen_demand
 from optimizer.diagnose.energy import screen_energy
 from optimizer.diagnose.forced import Forced, caps_too_tight, forced_builds
 from optimizer.diagnose.reach import funding_options, region_shares, site_reach
+from optimizer.diagnose.stages import screen_stages
 from optimizer.diagnose.text import LINE, TOL, cell, num, problem, ref, share, share_up, val
 from optimizer.errors import Problem
 from optimizer.inputs.references import Noted
@@ -29,6 +30,7 @@ def screen(case) -> list[Problem]:
     findings = [*_concentration(case, forced), *_finance(case, forced)]
     findings += _no_capital(case, reach, findings)
     findings += screen_demand(case, reach)
+    findings += screen_stages(case, reach)
     findings += screen_energy(case, reach)
     return findings
 

@@ -62,7 +62,18 @@ class Case:
                       min_share, max_share (always present; when partners.csv is absent: one
                       implicit partner "equity" at discount_rate with no limit)
     partner_regions:  partner, region, max_share (empty when absent)
-    regions:          region, max_capacity_share, from_year (int) (empty when absent)
+    regions:          region, max_capacity_share, from_year (int), process ("" = group logic;
+                      else process or group names separated by ";": recipes.processes_of)
+                      (empty when absent)
+    recipes:          product, process, per_wafer, per_gpu, final (bool): the stages of each
+                      product (always present; when recipes.csv is absent: one final row per
+                      product, its node at gpus_per_wafer per wafer and 1 per GPU). products'
+                      node and gpus_per_wafer are then always those of the final stage.
+    yields:           process, year (int), factor (empty when absent; recipes.stage_table)
+    processes:        process, group: every process a site runs or a recipe names (group from
+                      processes.csv, else "logic"), plus processes.csv's other rows
+    tools:            tool, year (int), units (empty when absent)
+    tool_use:         process, tool, units_per_kwspm (empty when absent)
     files:            every input file read, name -> path (for hashes in summary.json)
     warnings:         legal but suspicious inputs, printed, never fatal
     overrides:        the --set overrides applied, name -> value as given
@@ -79,6 +90,11 @@ class Case:
     partners: pd.DataFrame
     partner_regions: pd.DataFrame
     regions: pd.DataFrame
+    recipes: pd.DataFrame
+    yields: pd.DataFrame
+    processes: pd.DataFrame
+    tools: pd.DataFrame
+    tool_use: pd.DataFrame
     files: dict[str, Path] = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     overrides: dict[str, str] = field(default_factory=dict)

@@ -26,6 +26,7 @@ from optimizer.inputs.references import (
     known_text,
     rows,
 )
+from optimizer.inputs.supply_checks import check_supply_chain, has_recipes, needed_processes
 
 PROBABILITY_TOLERANCE = 1e-6
 SHARE_TOLERANCE = 1e-9
@@ -68,8 +69,10 @@ def cross_check(inp: Inputs) -> Findings:
     _regions(inp, horizon, found)
     check_regions(inp, found)
     check_markets(inp, found)
-    check_nodes(inp, found)
+    if not has_recipes(inp):  # with recipes, their processes are checked (errors) instead
+        check_nodes(inp, found)
     check_barred_partners(inp, found)
+    check_supply_chain(inp, horizon, found)
     return found
 
 
@@ -184,11 +187,12 @@ def _sites(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) -> Non
                 value,
                 f"after last_year ({horizon[1]}): no build is possible at this site",
             )
-    needed = ids(inp, "products.csv", "node")
+    needed = needed_processes(inp)
     if needed is not None:
         idle = _first_by(rows(inp.tables.get(f), "node"), "node")
+        which = "no recipe of recipes.csv" if has_recipes(inp) else "no product of products.csv"
         for value, line in _each(idle[~idle["node"].isin(needed)], "node"):
-            found.warn(f, line, "node", value, "no product of products.csv needs this node")
+            found.warn(f, line, "node", value, f"{which} needs this node")
 
 
 def _products(inp: Inputs, found: Findings) -> None:

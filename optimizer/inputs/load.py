@@ -30,9 +30,25 @@ from optimizer.inputs.overrides import (
     unknown_file_problems,
 )
 from optimizer.inputs.params import load_params
-from optimizer.inputs.schema import FILES, PARAMETERS, PARTNER_REGIONS, REGIONS, FileSpec
+from optimizer.inputs.recipes import (
+    SYNTHESISED,
+    case_processes,
+    derived_recipes,
+    filled_products,
+)
+from optimizer.inputs.schema import (
+    FILES,
+    PARAMETERS,
+    PARTNER_REGIONS,
+    PRODUCTS,
+    PRODUCTS_WITH_RECIPES,
+    REGIONS,
+    TOOL_USE,
+    TOOLS,
+    YIELDS,
+    FileSpec,
+)
 
-SYNTHESISED = -1  # LINE of rows fabplan adds itself
 _DOC_SUFFIXES = {".md", ".txt", ".rst", ".pdf", ".html"}
 
 
@@ -65,7 +81,10 @@ def load_case(data_dir: Path, overrides: dict[str, str] | None = None) -> Case:
     warnings = _unknown_files(data_dir)
     tables: dict[str, pd.DataFrame | None] = {}
     files: dict[str, Path] = {}
+    with_recipes = _not_a_readable_file(data_dir / "recipes.csv") is None
     for name, spec in FILES.items():
+        if spec is PRODUCTS and with_recipes:  # node, gpus_per_wafer come from the final stage
+            spec = PRODUCTS_WITH_RECIPES
         path = data_dir / name
         unusable = _not_a_readable_file(path)
         if unusable is not None:
@@ -261,11 +280,17 @@ def _build(
                 "max_share": 1.0,
             }
         )
+    recipes = t.get("recipes.csv")
+    if recipes is None:
+        recipes, products = derived_recipes(t["products.csv"]), t["products.csv"]
+    else:
+        recipes = recipes.assign(final=recipes["final"] == 1)
+        products = filled_products(t["products.csv"], recipes)
     return Case(
         data_dir=data_dir.resolve(),
         params=params,
         sites=sites,
-        products=t["products.csv"],
+        products=products,
         demand=demand,
         scenarios=scenarios,
         shipping=shipping,
@@ -273,6 +298,11 @@ def _build(
         partners=partners,
         partner_regions=t.get("partner_regions.csv", _empty(PARTNER_REGIONS)),
         regions=t.get("regions.csv", _empty(REGIONS)),
+        recipes=recipes,
+        yields=t.get("yields.csv", _empty(YIELDS)),
+        processes=case_processes(t.get("processes.csv"), sites, recipes),
+        tools=t.get("tools.csv", _empty(TOOLS)),
+        tool_use=t.get("tool_use.csv", _empty(TOOL_USE)),
         files=files,
         warnings=warnings,
         overrides=overrides,

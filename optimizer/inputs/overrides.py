@@ -15,7 +15,8 @@ FILE is the file name without `.csv`. Ids inside [...] are separated by commas: 
 first (matched to the file's key columns in order), then `column=value` pairs; every part must
 match (AND). The key columns are: sites site; products product; demand scenario, year, product,
 market; scenarios scenario; shipping region, market; energy contract; partners partner;
-partner_regions partner, region; regions region.
+partner_regions partner, region; regions region, process; recipes product, process; yields process,
+year; processes process; tools tool, year; tool_use process, tool.
 
 Overrides are applied to the raw text of the tables, in the order given, before any type
 conversion or check, so an overridden value is validated exactly like a typed one and a problem

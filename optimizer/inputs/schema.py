@@ -7,7 +7,7 @@ these tables, so the contract is written down once. Units are in the column name
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 Kind = Literal["id", "text", "number", "integer", "year", "ramp"]
@@ -269,6 +269,17 @@ PRODUCTS = FileSpec(
     key=("product",),
 )
 
+# products.csv when recipes.csv is present: node and gpus_per_wafer may be left out (filled from
+# the final stage of the recipe; checked against it when given).
+PRODUCTS_WITH_RECIPES = replace(
+    PRODUCTS,
+    columns=(
+        PRODUCTS.columns[0],
+        replace(PRODUCTS.columns[1], required=False, default=""),
+        replace(PRODUCTS.columns[2], required=False, default=math.nan),
+    ),
+)
+
 DEMAND = FileSpec(
     "demand.csv",
     True,
@@ -377,13 +388,101 @@ PARTNER_REGIONS = FileSpec(
 REGIONS = FileSpec(
     "regions.csv",
     False,
-    "Concentration limits: a region's largest share of all installed capacity.",
+    "Concentration limits: a region's largest share of the installed capacity of processes.",
     (
         Col("region", "id", "site region"),
-        _fraction("max_capacity_share", "largest share of all installed capacity"),
+        _fraction("max_capacity_share", "largest share of the installed capacity counted"),
         _year("from_year", "first year the limit applies"),
+        Col(
+            "process",
+            "text",
+            "processes counted: process or group names separated by ';' (empty: group logic)",
+            required=False,
+            default="",
+        ),
     ),
-    key=("region",),
+    key=("region", "process"),
+)
+
+# --- the supply chain (issue 12): stages of a product, yields, process groups, tools ----------
+
+RECIPES = FileSpec(
+    "recipes.csv",
+    False,
+    "Stages of each product (absent: its products.csv node, final, 1/gpus_per_wafer wafers).",
+    (
+        Col("product", "id", "product of products.csv"),
+        Col("process", "id", "process of the stage: a node some site of sites.csv runs"),
+        Col(
+            "per_wafer",
+            "number",
+            "good output units (dies, interposers, stacks) per wafer started",
+            lo=0,
+            lo_open=True,
+            limit=1e5,
+            unit="units per wafer",
+        ),
+        Col(
+            "per_gpu",
+            "number",
+            "units needed per GPU",
+            lo=0,
+            lo_open=True,
+            limit=1e4,
+            unit="units per GPU",
+        ),
+        Col("final", "integer", "1 for the stage that assembles the GPU, else 0", lo=0, hi=1),
+    ),
+    key=("product", "process"),
+)
+
+YIELDS = FileSpec(
+    "yields.csv",
+    False,
+    "Yield learning: per_wafer of a process's stages times factor (interpolated between years).",
+    (
+        Col("process", "id", "process of recipes.csv"),
+        _year("year", "calendar year"),
+        Col("factor", "number", "multiplier of per_wafer", lo=0, lo_open=True, limit=100, unit="x"),
+    ),
+    key=("process", "year"),
+)
+
+PROCESSES = FileSpec(
+    "processes.csv",
+    False,
+    "Process groups (absent: every process is in group logic).",
+    (
+        Col("process", "id", "process: a node of sites.csv or recipes.csv"),
+        Col("group", "id", "group name, e.g. logic, packaging, memory"),
+        Col("description", "text", "what the process is", required=False, default=""),
+        Col("source", "text", "where the figures come from", required=False, default=""),
+    ),
+    key=("process",),
+)
+
+TOOLS = FileSpec(
+    "tools.csv",
+    False,
+    "New tools (e.g. EUV scanners) obtainable per year; earlier years are stock.",
+    (
+        Col("tool", "id", "tool name"),
+        _year("year", "year the tools can be obtained (before first_year: stock)"),
+        _nonneg("units", "tools obtainable that year", 1e6, "tools per year"),
+    ),
+    key=("tool", "year"),
+)
+
+TOOL_USE = FileSpec(
+    "tool_use.csv",
+    False,
+    "Tools needed per 1,000 wspm of new capacity of a process.",
+    (
+        Col("process", "id", "process run by some site of sites.csv"),
+        Col("tool", "id", "tool of tools.csv"),
+        _nonneg("units_per_kwspm", "tools per 1,000 wspm of new capacity", 1e6, "tools per kwspm"),
+    ),
+    key=("process", "tool"),
 )
 
 # Every file of the contract, in the order problems are reported.
@@ -400,5 +499,10 @@ FILES: dict[str, FileSpec] = {
         PARTNERS,
         PARTNER_REGIONS,
         REGIONS,
+        RECIPES,
+        YIELDS,
+        PROCESSES,
+        TOOLS,
+        TOOL_USE,
     )
 }

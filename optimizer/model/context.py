@@ -46,6 +46,8 @@ class Scale:
             "MWh": self.mwh,
             "MW": self.mw,
             "site-year": 1.0,
+            "unit": self.gpus,  # stage units (dies, interposers, stacks): counted like GPUs
+            "tool": 1.0,  # tool supply rows (tools.csv): whole tools, unscaled
         }
 
 

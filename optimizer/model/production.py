@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from optimizer.diagnose import explain_production
+from optimizer.inputs.recipes import stage_table
 from optimizer.model import capacity
+from optimizer.model import stages as stages_module
 from optimizer.model.context import ModelContext, terms_frame
 from optimizer.model.registry import Concern, Family
 
@@ -37,8 +39,13 @@ def prepare(ctx: ModelContext) -> None:
     earliest = np.maximum(sites["first_build_year"], p.first_year) + sites["lead_time_years"]
     first_prod = np.where(sites["existing_wspm"] > 0, p.first_year, earliest)
     site_cols = ["site", "region", "node", "utilization", "opex_usd_per_wafer"]
-    sp = sites[site_cols].assign(first_prod=first_prod)
-    sp = sp.merge(case.products[["product", "node", "gpus_per_wafer"]], on="node")
+    sites_first = sites[site_cols].assign(first_prod=first_prod)
+    # recipes (or one final row per product): per_wafer already carries the yield factor
+    stages = stage_table(case, ctx.years)
+    ctx.data["stages"] = stages
+    final = stages[stages["final"].to_numpy(dtype=bool)]
+    pairs = final[["product", "process"]].drop_duplicates()
+    sp = sites_first.merge(pairs.rename(columns={"process": "node"}), on="node")
     # a lane carries product k in year t only if some site of its region can make k by t
     region_first = sp.groupby(["region", "product"], as_index=False)["first_prod"].min()
     lanes = case.shipping[["region", "market", "cost_usd_per_gpu"]]
@@ -51,10 +58,18 @@ def prepare(ctx: ModelContext) -> None:
     flows = ship[FLOW].drop_duplicates().sort_values(FLOW).reset_index(drop=True)
     make = sp.merge(flows.reset_index(names="flow_row"), on=["region", "product"])
     make = make[make["year"] >= make["first_prod"]]
+    # GPUs per wafer of the final stage in year t: per_wafer_eff / per_gpu
+    gpw = final[["product", "year"]].assign(gpus_per_wafer=final["per_wafer"] / final["per_gpu"])
+    make = make.merge(gpw, on=["product", "year"]).assign(final=True)
+    upstream = stages_module.upstream_make(sites_first, stages, flows)
+    if len(upstream):
+        make = pd.concat([make, upstream])
     make = make.sort_values(["scenario", "site", "product", "year"]).reset_index(drop=True)
     # a flow with one site needs no make column or balance row: make = sum_m ship / g exactly
-    # (it keeps the model no larger than site x market; every default-data region is one site)
-    direct = make.groupby("flow_row")["site"].transform("size").to_numpy() == 1
+    # (it keeps the model no larger than site x market; every default-data region is one site);
+    # upstream stages (flow_row -1) always have their own make column
+    size = make.groupby("flow_row")["site"].transform("size").to_numpy()
+    direct = (size == 1) & (make["flow_row"].to_numpy() >= 0)
     make["col"] = np.where(direct, -1, np.cumsum(~direct) - 1)
     ship["flow_row"] = pd.MultiIndex.from_frame(ship[FLOW]).map(_row_of(flows)).to_numpy(np.int64)
     ctx.data["ship"], ctx.data["flows"], ctx.data["make"] = ship, flows, make
@@ -99,15 +114,19 @@ def add(ctx: ModelContext) -> None:
     ctx.add_vars("unmet", dem[["scenario", "product", "market", "year"]], s.gpus)
 
     # region balance (flows with several sites): sum_{s in r} g * make - sum_m ship = 0
-    balanced = np.unique(own["flow_row"].to_numpy())
+    flowing = own[own["flow_row"] >= 0]  # final stage: upstream stages have no region flow
+    balanced = np.unique(flowing["flow_row"].to_numpy())
     row_of = np.full(len(flows), -1)
     row_of[balanced] = np.arange(len(balanced))
     lanes = ship[row_of[ship["flow_row"].to_numpy()] >= 0]
-    gpw = own["gpus_per_wafer"].to_numpy(dtype=float)
+    gpw = flowing["gpus_per_wafer"].to_numpy(dtype=float)
     terms = pd.concat(
         [
             terms_frame(
-                row_of[own["flow_row"].to_numpy()], "make", own["col"], gpw * s.wafers / s.gpus
+                row_of[flowing["flow_row"].to_numpy()],
+                "make",
+                flowing["col"],
+                gpw * s.wafers / s.gpus,
             ),
             terms_frame(row_of[lanes["flow_row"].to_numpy()], "ship", lanes.index, -1.0),
         ]
@@ -128,6 +147,7 @@ def add(ctx: ModelContext) -> None:
         ">=",
         dem["gpus"].to_numpy() / s.gpus,
     )
+    stages_module.add_balance(ctx)
     _add_capacity(ctx, make)
 
     w_make = ctx.prob(make["scenario"]) * ctx.df(make["year"])
@@ -165,12 +185,17 @@ def _add_bounded_flows(
     No lane ever carries more than its market's demand row, and no site makes more than the
     demand its region can reach: valid because every cost is >= 0 (surplus only costs), and
     with a one-site region (OR-Library: region = site) make <= demand / gpus_per_wafer is the
-    bound that makes make <= demand * open strong (measured on capb/capc: 1.8x faster).
+    bound that makes make <= demand * open strong (measured on capb/capc: 1.8x faster). An
+    upstream stage makes at most the product's whole demand in (w, t) x per_gpu / per_wafer_eff.
     """
     s = ctx.scale
     lane_need = dem["gpus"].to_numpy()[ship["dem_row"].to_numpy()]
     reach = np.bincount(ship["flow_row"].to_numpy(), weights=lane_need, minlength=len(flows))
-    need = reach[make["flow_row"].to_numpy()] / make["gpus_per_wafer"].to_numpy(dtype=float)
+    flow_row = make["flow_row"].to_numpy()
+    total = dem.groupby(["scenario", "product", "year"])["gpus"].sum()
+    whole = pd.MultiIndex.from_frame(make[["scenario", "product", "year"]]).map(total)
+    gpus = np.where(flow_row >= 0, reach[np.maximum(flow_row, 0)], whole.to_numpy(dtype=float))
+    need = gpus / make["gpus_per_wafer"].to_numpy(dtype=float)
     cols = ["scenario", "site", "product", "year"]
     ctx.add_vars("make", make[cols], s.wafers, ub=need / s.wafers).tightening_ub = True
     cols = ["scenario", "region", "product", "market", "year"]
@@ -216,7 +241,7 @@ def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
     make, ship, dem = ctx.data["make"], ctx.data["ship"], ctx.data["demand"]
     flows = ctx.data["flows"]
     shipped = sol.value("ship")
-    prod = make[["scenario", "site", "product", "year"]].copy()
+    prod = make[["scenario", "site", "node", "product", "year"]].rename(columns={"node": "process"})
     gpw = make["gpus_per_wafer"].to_numpy(dtype=float)
     col = make["col"].to_numpy()
     # a one-site flow's wafers are what its region ships
@@ -225,6 +250,7 @@ def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
     own = np.append(sol.value("make"), 0.0)[np.where(col >= 0, col, -1)]
     prod["wafers"] = np.where(col >= 0, own, made)
     prod["gpus"] = prod["wafers"] * gpw
+    stages = stages_module.extract(ctx, sol, prod, shipped) if upstream_stages(ctx) else None
     prod = prod[prod["wafers"] > TINY].reset_index(drop=True)
 
     lanes = ship[["scenario", "region", "product", "market", "year"]].copy()
@@ -239,7 +265,13 @@ def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
     prices = dem[["scenario", "product", "market", "year"]].copy()
     weight = ctx.prob(dem["scenario"]) * ctx.df(dem["year"])
     prices["usd_per_gpu"] = sol.dual("demand") * s.usd / s.gpus / weight
-    return {"production": prod, "shipments": lanes, "unmet": unmet, "prices": prices}
+    tables = {"production": prod, "shipments": lanes, "unmet": unmet, "prices": prices}
+    return tables if stages is None else {**tables, "stages": stages}
+
+
+def upstream_stages(ctx: ModelContext) -> bool:
+    """Whether any recipe has a stage before assembly (stages.csv is written only then)."""
+    return not bool(ctx.data["stages"]["final"].all())
 
 
 CONCERN = Concern(
@@ -277,6 +309,18 @@ CONCERN = Concern(
             words="fab capacity (sites.csv utilization, existing_wspm, lead_time_years)",
             binds="{site} runs at full capacity in {year} ({scenario})",
             infeasible=explain_production.capacity,
+        ),
+        Family(  # upstream make is free to grow within capacity, and capacity is elastic
+            name="stage_balance",
+            kind="balance",
+            elastic=False,
+            source="recipes.csv per_wafer, per_gpu; yields.csv factor",
+            unit="unit",
+            words="supply-chain stage balance (recipes.csv, yields.csv)",
+            binds="{process} output covers the {process} units of every {product} GPU "
+            "assembled, {year} ({scenario})",
+            infeasible=None,
+            always_holds=True,
         ),
     ),
     add=add,

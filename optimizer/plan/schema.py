@@ -62,7 +62,21 @@ def _num(name: str, unit: str, required: bool = True, blank: bool = False) -> Co
 
 
 # Key columns of binding.csv: a limit family fills those it is indexed by, the others stay blank.
-BINDING_KEYS = ("scenario", "site", "product", "market", "contract", "partner", "region", "year")
+# the key columns that name a binding row; process and tool (supply chain) are optional so that
+# plans written before them still read
+BINDING_KEYS = (
+    "scenario",
+    "site",
+    "product",
+    "market",
+    "contract",
+    "partner",
+    "region",
+    "process",
+    "tool",
+    "year",
+)
+OPTIONAL_BINDING_KEYS = ("process", "tool")
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -93,12 +107,32 @@ TABLES: tuple[Table, ...] = (
         (
             _id("scenario"),
             _id("site"),
+            _id("process", required=False),  # absent from plans written before issue 12
             _id("product"),
             _year(),
             _num("wafers", "wafers per year"),
             _num("gpus", "GPUs per year"),
         ),
         ("scenario", "site", "product", "year"),
+    ),
+    Table(
+        "stages",
+        (
+            _id("scenario"),
+            _id("product"),
+            _id("process"),
+            _id("group"),
+            _year(),
+            Column("final", "", INTEGER),
+            _num("per_gpu", "units per GPU"),
+            _num("per_wafer", "good units per wafer"),
+            _num("wafers", "wafers per year"),
+            _num("units_made", "units per year"),
+            _num("units_needed", "units per year"),
+            _num("shadow_price_usd_per_unit", "USD (NPV) per unit", blank=True),
+        ),
+        ("scenario", "product", "process", "year"),
+        required=False,
     ),
     Table(
         "shipments",
@@ -174,7 +208,11 @@ TABLES: tuple[Table, ...] = (
         "binding",
         (
             _id("family"),
-            *(_id(k, blank=True) for k in BINDING_KEYS if k != "year"),
+            *(
+                _id(k, required=k not in OPTIONAL_BINDING_KEYS, blank=True)
+                for k in BINDING_KEYS
+                if k != "year"
+            ),
             _year(blank=True),
             _num("shadow_price", "USD (NPV) per unit of the right-hand side"),
             _id("unit"),
@@ -239,6 +277,19 @@ TABLES: tuple[Table, ...] = (
         "partner_regions",
         (_id("partner"), _id("region"), _num("max_share", "fraction")),
         ("partner", "region"),
+        required=False,
+    ),
+    Table(  # only when tools are modelled (tools.csv and tool_use.csv)
+        "tool_use",
+        (
+            _id("tool"),
+            _year(),
+            _num("supply_units", "tools"),
+            _num("cumulative_supply_units", "tools"),
+            _num("used_units", "tools"),
+            _num("cumulative_used_units", "tools"),
+        ),
+        ("tool", "year"),
         required=False,
     ),
 )

@@ -46,6 +46,16 @@ def expected(frame: pd.DataFrame, by: list[str], values: list[str], plan: Plan) 
     return weighted.groupby(by, as_index=False, sort=True)[values].sum()
 
 
+def delivered_frame(plan: Plan) -> pd.DataFrame:
+    """GPUs delivered to markets (scenario, product, year, gpus, ...): shipments.csv.
+
+    With a supply chain, production.csv also holds the upstream stages' output (logic dies,
+    interposers, memory stacks counted as the GPUs they support), so its sum is not what was
+    delivered; plans written before shipments.csv existed had final-stage production only.
+    """
+    return plan["shipments"] if plan.has("shipments") else plan["production"]
+
+
 def site_info(plan: Plan) -> pd.DataFrame:
     """One row per site: name, region, existing and maximum wspm, utilization (NaN if unknown).
 
@@ -111,7 +121,8 @@ class Headline:
     gpus_demanded: float
     gpus_delivered: float
     gpus_unmet: float
-    cost_per_gpu_usd: float
+    cost_per_gpu_usd: float  # cost less the unmet-demand penalty, per GPU delivered
+    unmet_penalty_usd: float  # NPV (expected) of the penalty for GPUs not delivered
     wspm_built: float
     builds: int
     sites_built: int
@@ -130,7 +141,7 @@ class Headline:
 
 
 def headline(plan: Plan) -> Headline:
-    delivered = expected(plan["production"], ["year"], ["gpus"], plan)["gpus"].sum()
+    delivered = expected(delivered_frame(plan), ["year"], ["gpus"], plan)["gpus"].sum()
     unmet = expected(plan["unmet"], ["year"], ["gpus"], plan)["gpus"].sum()
     demanded = (
         expected(plan["demand"], ["year"], ["gpus"], plan)["gpus"].sum()
@@ -148,13 +159,16 @@ def headline(plan: Plan) -> Headline:
     cost_rows = plan["costs"]
     risk = cost_rows.loc[cost_rows["component"] == "risk_adjustment", "npv_usd"].sum()
     expected_cost = plan.objective_usd - float(risk)
+    # the penalty values GPUs NOT delivered: it is no cost of the GPUs that were
+    penalty = float(cost_rows.loc[cost_rows["component"] == "unmet_demand", "npv_usd"].sum())
     return Headline(
         objective_usd=plan.objective_usd,
         expected_cost_usd=expected_cost,
         gpus_demanded=float(demanded),
         gpus_delivered=float(delivered),
         gpus_unmet=float(unmet),
-        cost_per_gpu_usd=expected_cost / delivered if delivered > 0 else float("nan"),
+        cost_per_gpu_usd=(expected_cost - penalty) / delivered if delivered > 0 else float("nan"),
+        unmet_penalty_usd=penalty,
         wspm_built=float(builds["wspm"].sum()),
         builds=int((builds["wspm"] > 0).sum()),
         sites_built=len(built_sites),
@@ -199,7 +213,8 @@ def demand_by_year(plan: Plan) -> pd.DataFrame:
 def demand_by_year_product(plan: Plan) -> pd.DataFrame:
     """year, product, demanded, served, unmet; demanded = demand.csv or served + unmet."""
     keys = ["year", "product"]
-    served = expected(plan["production"], keys, ["gpus"], plan).rename(columns={"gpus": "served"})
+    served = expected(delivered_frame(plan), keys, ["gpus"], plan)
+    served = served.rename(columns={"gpus": "served"})
     unmet = expected(plan["unmet"], keys, ["gpus"], plan).rename(columns={"gpus": "unmet"})
     frame = served.merge(unmet, on=keys, how="outer")
     if plan.has("demand"):
@@ -418,7 +433,7 @@ def binding_groups(plan: Plan) -> pd.DataFrame:
 def _labels(frame: pd.DataFrame, keys: tuple[str, ...] | list[str]) -> pd.Series:
     """Each row's filled key columns joined with " / " (years as whole numbers)."""
     parts = []
-    for k in keys:
+    for k in (k for k in keys if k in frame.columns):  # process/tool: absent in older plans
         column = frame[k]
         if k == "year":
             column = column.astype("Int64")
@@ -486,7 +501,7 @@ def by_scenario(plan: Plan) -> pd.DataFrame:
     """scenario, probability, demanded, served, unmet (GPUs), total_usd (NaN if unknown)."""
     weights = plan.scenario_weights
     frame = pd.DataFrame({"scenario": list(weights), "probability": list(weights.values())})
-    served = plan["production"].groupby("scenario")["gpus"].sum()
+    served = delivered_frame(plan).groupby("scenario")["gpus"].sum()
     unmet = plan["unmet"].groupby("scenario")["gpus"].sum()
     frame["served"] = frame["scenario"].map(served).fillna(0.0)
     frame["unmet"] = frame["scenario"].map(unmet).fillna(0.0)

@@ -170,7 +170,11 @@ def _summary_sheet(ws, plan: Plan) -> None:
             check.total_usd,
             "equal to the objective" if check.ok else "DIFFERS from the objective",
         ),
-        ("cost per GPU delivered [USD, NPV]", head.cost_per_gpu_usd, money(head.cost_per_gpu_usd)),
+        (
+            "cost per GPU delivered, excluding the unmet-demand penalty [USD, NPV]",
+            head.cost_per_gpu_usd,
+            money(head.cost_per_gpu_usd),
+        ),
         ("GPUs demanded", head.gpus_demanded, number(head.gpus_demanded)),
         ("GPUs delivered", head.gpus_delivered, number(head.gpus_delivered)),
         ("GPUs unmet", head.gpus_unmet, number(head.gpus_unmet)),

@@ -69,7 +69,7 @@ def cvar(costs: pd.Series, probabilities: pd.Series, alpha: float) -> float:
 def outcomes_by_year(plan: Plan) -> pd.DataFrame:
     """scenario, year, demanded, served, unmet (GPUs): each scenario on its own, not weighted."""
     keys = ["scenario", "year"]
-    served = plan["production"].groupby(keys)["gpus"].sum().rename("served")
+    served = statistics.delivered_frame(plan).groupby(keys)["gpus"].sum().rename("served")
     unmet = plan["unmet"].groupby(keys)["gpus"].sum().rename("unmet")
     frame = pd.concat([served, unmet], axis=1)
     if plan.has("demand"):

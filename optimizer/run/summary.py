@@ -151,7 +151,8 @@ def _totals(tables: dict[str, pd.DataFrame], probabilities: dict[str, float]) ->
 
     return {
         "gpus_demanded": expected(tables["demand"], "gpus"),
-        "gpus_supplied": expected(tables["production"], "gpus"),
+        # delivered to markets: production also counts upstream stages' output
+        "gpus_supplied": expected(tables["shipments"], "gpus"),
         "gpus_unmet": expected(tables["unmet"], "gpus"),
         "wspm_built": float(tables["builds"]["wspm"].sum()),
         "sites_built": int(tables["builds"]["site"].nunique()),

@@ -91,11 +91,32 @@ class Context:
         return g
 
     @cached_property
+    def stages(self) -> pd.DataFrame:
+        """product, process, year, per_wafer (yield applied), per_gpu, final: the recipes of the
+        inputs in every year, the yield factor interpolated here (np.interp holds the ends)."""
+        r = self.case.recipes[["product", "process", "per_wafer", "per_gpu", "final"]]
+        r = r.merge(pd.DataFrame({"year": self.years}), how="cross")
+        factor = np.ones(len(r))
+        for process, y in self.case.yields.groupby("process"):
+            y = y.sort_values("year")
+            mine = (r["process"] == process).to_numpy()
+            factor[mine] = np.interp(r.loc[mine, "year"], y["year"], y["factor"])
+        r["per_wafer"] = r["per_wafer"].to_numpy(dtype=float) * factor
+        r["final"] = r["final"].astype(bool)
+        return r
+
+    @cached_property
     def production(self) -> pd.DataFrame:
-        """production.csv with region, gpus_per_wafer and GPUs recomputed from wafers."""
+        """production.csv with region, the site's process, the stage's per_wafer, per_gpu and
+        final (NaN: the product has no stage on that process), gpus_per_wafer = per_wafer /
+        per_gpu (GPUs a wafer supports) and GPUs recomputed from wafers."""
         p = self["production.csv"].copy()
         p["region"] = p["site"].map(self.sites["region"])
-        p["gpus_per_wafer"] = p["product"].map(self.products["gpus_per_wafer"]).astype(float)
+        p["site_process"] = p["site"].map(self.sites["node"])
+        stage = self.stages.rename(columns={"process": "site_process"})
+        p = p.merge(stage, on=["product", "site_process", "year"], how="left")
+        p["final"] = p["final"].fillna(False).astype(bool)
+        p["gpus_per_wafer"] = p["per_wafer"] / p["per_gpu"]
         p["gpus_made"] = p["wafers"] * p["gpus_per_wafer"]
         return p
 
@@ -116,7 +137,7 @@ class Context:
         s = self.shipments
         s = s[s["gpus"] > ABS_TOL][[*keys, "market", "ship_usd_per_gpu"]]
         p = self.production
-        return p[p["wafers"] > ABS_TOL].merge(s, on=keys)
+        return p[(p["wafers"] > ABS_TOL) & p["final"]].merge(s, on=keys)
 
     @cached_property
     def wafers(self) -> pd.DataFrame:

@@ -277,6 +277,9 @@ def _binding_prices(ctx: Context, family: str) -> pd.Series:
     return b.drop_duplicates("label").set_index("label")["shadow_price"].astype(float)
 
 
+_STAGE_KEYS = ["scenario", "product", "year"]
+
+
 def implied_prices(ctx: Context) -> pd.DataFrame:
     """Per route site -> market the plan uses (and per energy contract the site draws from):
     the price of the market's demand row that reduced costs of 0 on make and ship imply (the
@@ -306,8 +309,23 @@ def implied_prices(ctx: Context) -> pd.DataFrame:
         )
         needs = p["mwh_per_wafer"] > 0
         p["energy_value"] = np.where(needs, p["value"], 0.0)  # NaN: no energy drawn (flagged)
+    # upstream stages: per_gpu x the stage balance's shadow price (stages.csv, NPV USD per unit)
+    st = ctx.plan.derived.get("stages.csv")
+    st = (
+        pd.DataFrame(columns=[*_STAGE_KEYS, "final", "per_gpu", "shadow_price_usd_per_unit"])
+        if st is None
+        else st
+    )
+    st = st[st["final"] == 0].fillna({"shadow_price_usd_per_unit": 0.0})
+    per_gpu = (st["per_gpu"] * st["shadow_price_usd_per_unit"]).groupby(
+        [st[k] for k in _STAGE_KEYS]
+    )
+    stage_npv = per_gpu.sum().rename("stage_npv").reset_index()
+    p = p.merge(stage_npv, on=["scenario", "product", "year"], how="left")
+    p["stage_npv"] = p["stage_npv"].fillna(0.0)
     npv = (
         p["pdf"] * (p["opex"] + p["ship_usd_per_gpu"] * p["gpus_per_wafer"])
+        + p["stage_npv"] * p["gpus_per_wafer"]
         - p["capacity_shadow"]
         + p["mwh_per_wafer"] * p["energy_value"]
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimizer.inputs.recipes import processes_of
 from optimizer.verify.context import Context
 from optimizer.verify.formatting import each, fmt
 from optimizer.verify.limits import Family
@@ -157,36 +158,51 @@ def check_site_size(ctx: Context) -> None:
 
 
 def concentration_rows(ctx: Context) -> pd.DataFrame:
-    """installed wspm of a region <= max_capacity_share x all installed (region, year >=
-    from_year)."""
+    """installed wspm of a region <= max_capacity_share x all installed, both over the sites
+    whose process the row counts (regions.csv process; blank: group logic) (region, process,
+    year >= from_year)."""
     regions = ctx.case.regions
     if regions.empty:
-        return pd.DataFrame(columns=["region", "year", "lhs", "rhs"])
-    g = ctx.grid
-    total = g.groupby("year")["installed"].sum()
-    by_region = g.groupby(["region", "year"])["installed"].sum()
-    rows = regions[["region", "max_capacity_share", "from_year"]].merge(
-        pd.DataFrame({"year": ctx.years}), how="cross"
-    )
+        return pd.DataFrame(columns=["region", "process", "year", "lhs", "rhs"])
+    rows = regions[["region", "process", "max_capacity_share", "from_year"]].reset_index(drop=True)
+    rows = rows.reset_index(names="cap").merge(pd.DataFrame({"year": ctx.years}), how="cross")
     rows = rows[rows["year"] >= rows["from_year"]].reset_index(drop=True)
-    lhs = pd.MultiIndex.from_frame(rows[["region", "year"]]).map(by_region).to_numpy(dtype=float)
-    rows["total"] = rows["year"].map(total).astype(float)
+    counted = pd.DataFrame(
+        [
+            (cap, p)
+            for cap, spec in enumerate(regions["process"])
+            for p in processes_of(ctx.case, spec)
+        ],
+        columns=["cap", "node"],
+    )
+    g = ctx.grid.assign(node=ctx.grid["site"].map(ctx.sites["node"]))
+    g = g.merge(counted, on="node")[["cap", "region", "year", "installed"]]
+    total = g.groupby(["cap", "year"])["installed"].sum()
+    by_region = g.groupby(["cap", "region", "year"])["installed"].sum()
+    keys = rows[["cap", "year"]]
+    lhs = pd.MultiIndex.from_frame(rows[["cap", "region", "year"]]).map(by_region)
+    rows["total"] = np.nan_to_num(
+        pd.MultiIndex.from_frame(keys).map(total).to_numpy(dtype=float), nan=0.0
+    )
     return rows.assign(
-        lhs=np.nan_to_num(lhs, nan=0.0), rhs=rows["max_capacity_share"] * rows["total"]
+        lhs=np.nan_to_num(lhs.to_numpy(dtype=float), nan=0.0),
+        rhs=rows["max_capacity_share"] * rows["total"],
     )
 
 
 def check_concentration(ctx: Context) -> None:
-    """Installed capacity of region r <= max_capacity_share x all installed, from from_year."""
+    """Installed capacity of region r <= max_capacity_share x all installed, from from_year,
+    counting the sites of the row's processes only."""
     if ctx.case.regions.empty:
         return
     rows = concentration_rows(ctx)
     for r in each(rows[exceeds(rows["lhs"], rows["rhs"])]):
+        counted = f" of {r.process}" if r.process else ""
         ctx.findings.violate(
             "concentration",
-            f"region {r.region} {r.year}: {fmt(r.lhs)} wspm installed > {fmt(r.rhs)} "
-            f"allowed ({fmt(r.max_capacity_share)} x {fmt(r.total)} wspm installed in all "
-            f"regions), over by {fmt(r.lhs - r.rhs)}",
+            f"region {r.region} {r.year}: {fmt(r.lhs)} wspm{counted} installed > {fmt(r.rhs)} "
+            f"allowed ({fmt(r.max_capacity_share)} x {fmt(r.total)} wspm{counted} installed in "
+            f"all regions), over by {fmt(r.lhs - r.rhs)}",
         )
     ctx.findings.checked("concentration", len(rows))
 
@@ -269,6 +285,11 @@ LIMITS = {
         ("site", "year"), "<=", "site-year", ABS_TOL_FRACTION, stay_open_rows, check_site_size
     ),
     "concentration": Family(
-        ("region", "year"), "<=", "wspm", ABS_TOL, concentration_rows, check_concentration
+        ("region", "process", "year"),
+        "<=",
+        "wspm",
+        ABS_TOL,
+        concentration_rows,
+        check_concentration,
     ),
 }

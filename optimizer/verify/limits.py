@@ -57,12 +57,13 @@ def limit_families() -> dict[str, Family]:
 
 
 def labelled_rows(ctx: Context, name: str) -> pd.DataFrame:
-    """The family's rows indexed by their label: the key values joined ('base / TW_A / 2027')."""
+    """The family's rows indexed by their label: the key values joined ('base / TW_A / 2027'),
+    blank keys left out (a concentration cap without `process`: 'TW / 2027')."""
     fam = limit_families()[name]
     rows = fam.rows(ctx).reset_index(drop=True)
     if rows.empty:
         return rows.assign(label=[]).set_index("label")
-    label = rows[list(fam.keys)].astype(str).agg(" / ".join, axis=1)
+    label = rows[list(fam.keys)].astype(str).agg(_join, axis=1)
     return rows.assign(label=label.to_numpy()).set_index("label")
 
 
@@ -76,5 +77,10 @@ def binding_labels(table: pd.DataFrame) -> pd.Series:
     for i, name in enumerate(table["family"].tolist()):
         fam = families.get(name)
         own = fam.keys if fam else [k for k in keys if cells[k][i]]
-        labels.append(" / ".join(cells[k][i] if k in cells else "" for k in own))
+        labels.append(_join(cells[k][i] if k in cells else "" for k in own))
     return pd.Series(labels, index=table.index, dtype=object)
+
+
+def _join(values) -> str:
+    """Key values joined by ' / ', blank ones left out (the same on both sides of a match)."""
+    return " / ".join(v for v in values if v)

@@ -39,29 +39,38 @@ def check_demand(ctx: Context) -> None:
 
 
 def check_production(ctx: Context) -> None:
-    """gpus = wafers x gpus_per_wafer; the product's node is the site's."""
+    """gpus = wafers x per_wafer / per_gpu of the stage; the site's process is a stage of the
+    product (recipes.csv, else the product's node) and is the row's process column."""
     p = ctx.production
     f = ctx.findings
     where = (
         "production.csv line {0.csv_line}: scenario {0.scenario}, site {0.site}, product "
         "{0.product}, {0.year}"
     )
-    bad = differs(p["gpus"], p["gpus_made"])
+    bad = differs(p["gpus"], p["gpus_made"]) & p["per_wafer"].notna()
     for r in each(p[bad]):
         f.violate(
             "production",
             f"{where.format(r)}: {fmt(r.gpus)} GPUs listed but {fmt(r.wafers)} wafers x "
             f"{fmt(r.gpus_per_wafer)} GPUs per wafer = {fmt(r.gpus_made)}",
         )
-    site_node = p["site"].map(ctx.sites["node"])
-    product_node = p["product"].map(ctx.products["node"])
     active = p["wafers"].abs() > ABS_TOL
-    wrong = active & (site_node != product_node)
-    for r, sn, pn in zip(each(p[wrong]), site_node[wrong], product_node[wrong], strict=True):
+    stages = ctx.stages.groupby("product")["process"].unique().map(", ".join)
+    wrong = active & p["per_wafer"].isna()
+    for r in each(p[wrong]):
         f.violate(
             "production",
-            f"{where.format(r)}: product {r.product} needs node {pn} but site {r.site} runs {sn}",
+            f"{where.format(r)}: product {r.product} is made on {stages.get(r.product, '-')} "
+            f"(recipes.csv, else products.csv node) but site {r.site} runs {r.site_process}",
         )
+    if "process" in p.columns:
+        listed = p["process"].fillna("").astype(str)
+        for r in each(p[listed != p["site_process"]]):
+            f.violate(
+                "production",
+                f"{where.format(r)}: process {r.process} but site {r.site} runs "
+                f"{r.site_process} (sites.csv node)",
+            )
     f.checked("production", len(p))
 
 
@@ -92,7 +101,8 @@ def check_shipments(ctx: Context) -> None:
     f.checked("shipments", len(s))
 
     keys = ["scenario", "region", "product", "year"]
-    made = ctx.production.groupby(keys)["gpus_made"].sum().rename("made")
+    final = ctx.production[ctx.production["final"]]  # upstream stages feed the stage balance
+    made = final.groupby(keys)["gpus_made"].sum().rename("made")
     shipped = s.groupby(keys)["gpus"].sum().rename("shipped")
     rows = pd.concat([made, shipped], axis=1).fillna(0.0).reset_index()
     bad = differs(rows["made"], rows["shipped"])

@@ -82,7 +82,13 @@ def section(e: ExecutiveNumbers) -> Section:
         f"over {e.years} at {'an expected' if risky else 'a total'} cost of ",
         Strong(money(head.expected_cost_usd)),
         f" in net present value ({e.npv_basis}), about {money(head.cost_per_gpu_usd)} per "
-        f"GPU delivered. ",
+        "GPU delivered"
+        + (
+            f" (not counting the {money(head.unmet_penalty_usd)} penalty for GPUs not "
+            "delivered, which is part of the total). "
+            if head.unmet_penalty_usd >= 0.5
+            else ". "
+        ),
     ]
     if risky:
         lead_runs.append(
@@ -136,7 +142,10 @@ def section(e: ExecutiveNumbers) -> Section:
             else ("Total cost (NPV)", money(head.objective_usd))
         ),
         *([("Risk-weighted objective (NPV)", money(head.objective_usd))] if risky else []),
-        ("Cost per GPU delivered (NPV cost / GPUs delivered)", money(head.cost_per_gpu_usd)),
+        (
+            "Cost per GPU delivered (NPV cost less the unmet-demand penalty / GPUs delivered)",
+            money(head.cost_per_gpu_usd),
+        ),
         ("GPUs demanded", number(head.gpus_demanded)),
         ("GPUs delivered", number(head.gpus_delivered)),
         ("GPUs unmet", f"{number(head.gpus_unmet)} ({pct(unmet_share, 2)})"),
