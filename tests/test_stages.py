@@ -259,3 +259,31 @@ def test_screening_names_the_short_stage(tmp_path):
     assert "demand needs 1,200 (128 wafers" in found[0]
     assert "by 2027 (96 wafers) supports at most 600 GPUs" in found[1]
     assert found[0].startswith("recipes.csv:3")  # the HBM row of recipes.csv
+
+
+# --- (5) the cost by site adds up (site_costs.csv) ---------------------------------------------
+
+
+def test_site_costs_split_the_two_stage_cost_by_site(tmp_path):
+    r = solve_and_verify(two_stage_case(tmp_path / "case"), tmp_path)
+    sc = r.tables["site_costs"].fillna({"site": ""})
+    by = sc.set_index(["site", "component"])["npv_usd"]
+    # logic site L: 1,200 wafers x $100 = 120,000 of operations, nothing else
+    assert by[("L", "operations")] == approx(120_000)
+    assert set(sc.loc[sc["site"] == "L", "component"]) == {"operations"}
+    # packaging site K: 3,000 wafers x $50 = 150,000 of operations (its one-site flow's
+    # shipments carry it) + 150 wspm x $1,000 = 150,000 of financing (repaid in full in 2026)
+    assert by[("K", "operations")] == approx(150_000)
+    assert by[("K", "financing")] == approx(150_000)
+    # every component adds up to costs.csv, so the split adds up to the objective
+    assert float(sc["npv_usd"].sum()) == approx(r.summary["objective_usd"])
+
+
+def test_verify_catches_a_tampered_site_cost(tmp_path):
+    plan = solve_and_verify(two_stage_case(tmp_path / "case"), tmp_path).out_dir
+    table = pd.read_csv(plan / "site_costs.csv", keep_default_na=False)
+    table.loc[(table["site"] == "L") & (table["component"] == "operations"), "npv_usd"] += 1000.0
+    table.to_csv(plan / "site_costs.csv", index=False)
+    problems = " ".join(verify_plan(plan).violations)
+    assert "L operations: site_costs.csv says 121,000" in problems
+    assert "component operations: site_costs.csv adds up to" in problems

@@ -193,6 +193,12 @@ TABLES: tuple[Table, ...] = (
     ),
     Table("costs", (_id("component"), _num("npv_usd", "USD (NPV)")), ("component",)),
     Table(
+        "site_costs",
+        (_id("site", blank=True), _id("component"), _num("npv_usd", "USD (NPV)")),
+        ("site", "component"),
+        required=False,
+    ),
+    Table(
         "prices",
         (
             _id("scenario"),
@@ -255,6 +261,7 @@ TABLES: tuple[Table, ...] = (
             _id("country", required=False, blank=True),
             _id("operator", required=False, blank=True),
             _id("node", required=False, blank=True),
+            _id("group", required=False, blank=True),
             _num("existing_wspm", "wspm"),
             _num("max_wspm", "wspm"),
             _num("utilization", "fraction"),

@@ -32,6 +32,7 @@ def _extract_plan(ctx: ModelContext, sol: Solution) -> dict[str, pd.DataFrame]:
                 tables[name] = _contribute(name, tables.get(name), frame)
     tables["costs"] = cost_table(ctx, sol)
     tables["scenario_costs"] = scenario_cost_table(ctx, sol)
+    tables["site_costs"] = site_cost_table(ctx, sol)
     tables["binding"] = binding_table(ctx, sol)
     tables["sites"] = site_table(ctx)
     # inputs the report needs beside the decisions, so it never reads the data folder
@@ -67,6 +68,47 @@ def cost_table(ctx: ModelContext, sol: Solution) -> pd.DataFrame:
         weighted = sum(v * ctx.cost_weight(c) for c, v in totals.items())
         totals["risk_adjustment"] = weighted + risk - expected
     return pd.DataFrame({"component": list(totals), "npv_usd": list(totals.values())})
+
+
+def site_cost_table(ctx: ModelContext, sol: Solution) -> pd.DataFrame:
+    """Expected NPV by site and component, from the objective's own terms (so, per component,
+    the sites plus the unattributed row "" add up to costs.csv).
+
+    A term belongs to a site when its variable is indexed by one (make, build, open, fund,
+    grant, use, ...), or when it is a ship column of a one-site flow (production substitutes
+    make = shipments / gpus_per_wafer there, so that site made them). Shipping (a lane's cost),
+    unmet demand and contract-level terms have no site.
+    """
+    site_of_flow = _one_site_flow_sites(ctx)
+    parts = []
+    for component, block, pos, coef in ctx.costs:
+        if component not in COST_COMPONENTS:
+            continue  # the risk terms are no cost of any site
+        index = ctx.blocks[block].index
+        if component == "shipping":  # a lane's cost, from a region: no one site's
+            site = np.full(len(pos), "", dtype=object)
+        elif "site" in index.columns:
+            site = index["site"].to_numpy()[pos]
+        elif block == "ship" and "flow_row" in ctx.data.get("ship", pd.DataFrame()).columns:
+            flow = ctx.data["ship"]["flow_row"].to_numpy()[pos]
+            site = site_of_flow.reindex(flow).fillna("").to_numpy()
+        else:
+            site = np.full(len(pos), "", dtype=object)
+        value = coef * sol.x[block][pos] * ctx.scale.usd
+        parts.append(pd.DataFrame({"site": site, "component": component, "npv_usd": value}))
+    if not parts:
+        return pd.DataFrame({"site": [], "component": [], "npv_usd": []})
+    frame = pd.concat(parts).groupby(["site", "component"], as_index=False)["npv_usd"].sum()
+    return frame[frame["npv_usd"] != 0.0].reset_index(drop=True)
+
+
+def _one_site_flow_sites(ctx: ModelContext) -> pd.Series:
+    """flow_row -> site for the flows that keep no make column (one site makes them)."""
+    make = ctx.data.get("make")
+    if make is None or "col" not in make.columns:
+        return pd.Series(dtype=object)
+    direct = make[make["col"] < 0]
+    return direct.drop_duplicates("flow_row").set_index("flow_row")["site"]
 
 
 def scenario_cost_table(ctx: ModelContext, sol: Solution) -> pd.DataFrame:
@@ -164,4 +206,7 @@ def site_table(ctx: ModelContext) -> pd.DataFrame:
         "module_wspm",
     ]
     sites = ctx.case.sites
-    return sites[[c for c in cols if c in sites.columns]].reset_index(drop=True)
+    table = sites[[c for c in cols if c in sites.columns]].reset_index(drop=True)
+    group = ctx.case.processes.set_index("process")["group"]
+    table.insert(table.columns.get_loc("node") + 1, "group", table["node"].map(group).fillna(""))
+    return table

@@ -25,7 +25,7 @@ _DTYPE = {ID: object, YEAR: int, NUM: float}
 # checked when present (a hand-made or older plan may lack them); columns from the plan schema.
 DECISIONS = ("builds", "capacity", "production", "shipments", "unmet", "energy", "contracts")
 DECISIONS += ("funding", "grants", "partner_summary", "costs")
-DERIVED = ("scenario_costs", "prices", "binding", "tool_use", "stages")
+DERIVED = ("scenario_costs", "prices", "binding", "tool_use", "stages", "site_costs")
 
 
 def _columns(name: str) -> tuple[dict[str, str], dict[str, str]]:
