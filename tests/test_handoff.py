@@ -97,8 +97,8 @@ def heavy_imports(args: list[str]) -> list[str]:
         "from optimizer.cli import main\n"
         f"sys.argv = ['fabplan', *{args!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = ('matplotlib', 'openpyxl', 'dask', 'distributed', 'jinja2', 'pyomo', 'highspy',"
-        " 'scipy')\n"
+        "heavy = ('matplotlib', 'openpyxl', 'xlsxwriter', 'dask', 'distributed', 'jinja2', 'pyomo',"
+        " 'highspy', 'scipy')\n"
         "print('HEAVY:' + ','.join(sorted(m for m in sys.modules if m in heavy)))\n"
     )
     out = subprocess.run(
@@ -112,8 +112,12 @@ def heavy_imports(args: list[str]) -> list[str]:
     ("report", "absent"),
     [
         # scipy too: the hand-off builds the matrix in numpy (its import cost ~1 s a run)
-        ("none", {"matplotlib", "openpyxl", "dask", "distributed", "jinja2", "scipy"}),
-        ("md", {"openpyxl", "dask", "distributed"}),
+        (
+            "none",
+            {"matplotlib", "openpyxl", "xlsxwriter", "dask", "distributed", "jinja2", "scipy"},
+        ),
+        ("md", {"openpyxl", "xlsxwriter", "dask", "distributed"}),
+        ("xlsx", {"matplotlib", "openpyxl", "jinja2", "dask", "distributed"}),
     ],
 )
 def test_solve_imports_only_what_the_report_uses(tmp_path, report, absent):
@@ -127,6 +131,6 @@ def test_solve_imports_only_what_the_report_uses(tmp_path, report, absent):
 
 def test_validate_imports_no_solver(tmp_path):
     data = write_tiny_case(tmp_path / "tiny")
-    assert not {"pyomo", "highspy", "matplotlib", "openpyxl"} & set(
+    assert not {"pyomo", "highspy", "matplotlib", "openpyxl", "xlsxwriter"} & set(
         heavy_imports(["-q", "validate", str(data)])
     )

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import io
 import re
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
 
 from optimizer.render.document import Chart
 from optimizer.render.fmt import money
 
-matplotlib.use("Agg")
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PALETTE = [
     "#1f77b4",
@@ -93,8 +91,20 @@ def colors_for(keys: list[str], fixed: dict[str, str] | None = None) -> dict[str
     return out
 
 
-def _figure(width: float, height: float) -> tuple[Figure, object]:
-    fig = Figure(figsize=(width, height), dpi=72, layout="constrained")
+def _style(rc: dict[str, Any] | None = None) -> AbstractContextManager:
+    """matplotlib's rc_context, with matplotlib imported here on first use: the report's sections
+    also feed the workbook and the terminal summary, which draw nothing and should not pay the
+    ~0.5 s import."""
+    import matplotlib
+
+    return matplotlib.rc_context(RC if rc is None else rc)
+
+
+def _figure(width: float, height: float) -> tuple[Figure, Any]:
+    """A figure without a layout engine: `_svg` lays it out once, just before saving."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=72)
     return fig, fig.add_subplot()
 
 
@@ -103,12 +113,19 @@ def svg_text(fig: Figure, salt: str, title: str | None = None) -> str:
     element ids from a fixed salt, text kept as <text> elements."""
     buf = io.StringIO()
     metadata = {"Date": None, "Creator": None} | ({} if title is None else {"Title": title})
-    with matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "none"}):
+    with _style({"svg.hashsalt": salt, "svg.fonttype": "none"}):
         fig.savefig(buf, format="svg", metadata=metadata)
     return buf.getvalue()
 
 
 def _svg(fig: Figure, name: str, title: str) -> str:
+    """The report chart as SVG with ids prefixed by its name, laid out once by constrained layout:
+    a figure made with layout="constrained" is laid out twice by savefig (in a full draw with
+    output disabled, then again in the real draw), and measuring text for that was a large part
+    of a chart's time; a single pass moves the axes by a few pixels at most."""
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    ConstrainedLayoutEngine().execute(fig)
     text = svg_text(fig, f"fabplan-{name}", title)
     prefix = re.sub(r"[^A-Za-z0-9-]", "-", name)
     text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', text)
@@ -122,10 +139,14 @@ def _years_axis(ax, years: list[int], max_ticks: int = 16) -> None:
         return
     step = next((k for k in (1, 2, 5, 10) if len(years) / k <= max_ticks), 20)
     ax.set_xticks([y for y in years if (y - years[0]) % step == 0])
+    from matplotlib.ticker import FuncFormatter
+
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(round(v))}"))
 
 
 def _thousands(ax, axis: str = "y", decimals: int = 0) -> None:
+    from matplotlib.ticker import FuncFormatter
+
     fmt = FuncFormatter(lambda v, _: f"{v:,.{decimals}f}")
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
@@ -134,26 +155,32 @@ def build_timeline(
     builds: pd.DataFrame, years: list[int], group: str, colors: dict[str, str]
 ) -> Chart:
     """One bar per build: construction (hatched) from decision to online year, then output."""
+    from matplotlib.patches import Patch
+
     name, title = "builds_timeline", "When each build is decided, built and producing"
     end = (max(years) if years else int(builds["online_year"].max())) + 1
     rows = builds.sort_values(["year", "site"], ascending=[False, False]).reset_index(drop=True)
     height = 1.6 + 0.34 * max(len(rows), 1)
-    with matplotlib.rc_context(RC):
+    with _style():
         fig, ax = _figure(9, height)
         keys = rows[group].fillna("").astype(str).tolist() if len(rows) else []
-        for i, b in rows.iterrows():
-            c = colors[keys[i]]
+        if len(rows):  # two barh calls for all builds (the same rectangles), not two per build
+            y = np.arange(len(rows))
+            start = rows["year"].to_numpy(dtype=float)
+            online = rows["online_year"].to_numpy(dtype=float)
+            edge = np.array([colors[k] for k in keys], dtype=object)
             ax.barh(
-                i,
-                b["online_year"] - b["year"],
-                left=b["year"],
+                y,
+                online - start,
+                left=start,
                 color="white",
-                edgecolor=c,
+                edgecolor=list(edge),
                 hatch="///",
                 linewidth=0.8,
             )
-            if b["online_year"] < end:
-                ax.barh(i, end - b["online_year"], left=b["online_year"], color=c)
+            live = online < end
+            if live.any():
+                ax.barh(y[live], end - online[live], left=online[live], color=list(edge[live]))
         ax.set_yticks(range(len(rows)))
         ax.set_yticklabels(
             [label(f"{s}: {w:,.0f} wspm") for s, w in zip(rows["site"], rows["wspm"], strict=True)]
@@ -177,7 +204,7 @@ def capacity_area(wide: pd.DataFrame, group: str, colors: dict[str, str]) -> Cha
     """Stacked area: installed wspm by region (or site) per year."""
     name, title = "capacity_by_region", f"Installed capacity by {group}"
     years = [int(y) for y in wide.index]
-    with matplotlib.rc_context(RC):
+    with _style():
         fig, ax = _figure(9, 4.2)
         ax.stackplot(
             years,
@@ -208,7 +235,7 @@ def demand_supply(by_product: pd.DataFrame) -> Chart:
     unmet = by_product.groupby("year")["unmet"].sum().reindex(served.index, fill_value=0.0)
     demand = by_product.groupby("year")["demanded"].sum().reindex(served.index)
     years = [int(y) for y in served.index]
-    with matplotlib.rc_context(RC):
+    with _style():
         fig, ax = _figure(9, 4.2)
         colors = colors_for(list(map(str, served.columns)))
         bottom = np.zeros(len(years))
@@ -266,7 +293,7 @@ def energy_mix(mix: pd.DataFrame) -> Chart:
     """Stacked bars: TWh by energy source per year."""
     name, title = "energy_mix", "Energy used by source"
     years = [int(y) for y in mix.index]
-    with matplotlib.rc_context(RC):
+    with _style():
         fig, ax = _figure(9, 4.0)
         colors = colors_for(list(map(str, mix.columns)), SOURCE_COLORS)
         bottom = np.zeros(len(years))
@@ -295,7 +322,7 @@ def partner_capital(partners: pd.DataFrame) -> Chart:
     """Horizontal bars: capital per partner, with its commitment limit marked."""
     name, title = "partner_capital", "Capital raised by partner"
     rows = partners.iloc[::-1].reset_index(drop=True)
-    with matplotlib.rc_context(RC):
+    with _style():
         fig, ax = _figure(9, 1.4 + 0.45 * max(len(rows), 1))
         ax.barh(range(len(rows)), rows["usd"] / 1e9, color=PALETTE[0], label="capital raised")
         limit = rows["max_commitment_usd"].astype(float)
@@ -330,9 +357,11 @@ def partner_capital(partners: pd.DataFrame) -> Chart:
 
 def cost_components(costs: pd.DataFrame) -> Chart:
     """Horizontal bars: NPV per cost component."""
+    from matplotlib.patches import Patch
+
     name, title = "costs", "Cost by component (net present value)"
     rows = costs.iloc[::-1].reset_index(drop=True)
-    with matplotlib.rc_context(RC):
+    with _style():
         fig, ax = _figure(9, 1.4 + 0.4 * max(len(rows), 1))
         kinds = {
             "unmet_demand": ("penalty for unmet demand", UNMET_COLOR),
@@ -362,7 +391,7 @@ def gpu_prices(prices: pd.DataFrame, penalty: float | None) -> Chart:
     """Lines: marginal cost of one more GPU per year for each product and market."""
     name, title = "prices", "Marginal cost of one more GPU"
     years = [int(y) for y in prices.index]
-    with matplotlib.rc_context(RC):
+    with _style():
         fig, ax = _figure(9, 4.0)
         colors = colors_for(list(map(str, prices.columns)))
         for c in prices.columns:
@@ -397,10 +426,13 @@ def gpu_prices(prices: pd.DataFrame, penalty: float | None) -> Chart:
 
 def scenario_outcomes(outcomes: pd.DataFrame, scenarios: list[str]) -> Chart:
     """Per scenario: GPUs demanded (dashed) and supplied (solid) per year; the gap is unmet."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     name, title = "scenario_outcomes", "GPUs demanded and supplied per year, by scenario"
     colors = dict(zip(scenarios, PALETTE * (len(scenarios) // len(PALETTE) + 1), strict=False))
     years = sorted(int(y) for y in outcomes["year"].unique())
-    with matplotlib.rc_context(RC):
+    with _style():
         fig, ax = _figure(9, 4.2)
         top = 0.0
         for s in scenarios:
@@ -438,7 +470,7 @@ def regret_bars(summary: pd.DataFrame, least: list[str]) -> Chart:
     name, title = "regret", "Regret of each plan: how much more it costs than the best plan"
     rows = summary.iloc[::-1]
     y = np.arange(len(rows))
-    with matplotlib.rc_context(RC):
+    with _style():
         fig, ax = _figure(9, 1.6 + 0.62 * max(len(rows), 1))
         worst = rows["worst_regret"].to_numpy() / 1e9
         mean = rows["expected_regret"].to_numpy() / 1e9

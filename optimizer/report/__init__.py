@@ -53,7 +53,6 @@ def write_reports(plan_dir: Path, formats: list[str] | None = None) -> list[Path
     """Write the requested reports into the plan folder; returns the files written
     (charts/*.svg beside report.md are included when Markdown is written)."""
     from optimizer.plan.read import read_plan
-    from optimizer.render import html, markdown
     from optimizer.report.sections import build_document
 
     plan_dir = Path(plan_dir)
@@ -62,8 +61,12 @@ def write_reports(plan_dir: Path, formats: list[str] | None = None) -> list[Path
     written: list[Path] = []
     doc = build_document(plan) if {"html", "md"} & set(wanted) else None
     if "html" in wanted:
+        from optimizer.render import html  # jinja2 only when HTML is asked for
+
         written.append(write_file_atomic(plan_dir / FILE_NAMES["html"], html.render(doc, PAGE)))
     if "md" in wanted:
+        from optimizer.render import markdown
+
         written.append(write_file_atomic(plan_dir / FILE_NAMES["md"], markdown.render(doc)))
         written += _write_charts(plan_dir / CHART_DIR, doc)
     if "xlsx" in wanted:

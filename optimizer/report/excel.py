@@ -1,11 +1,15 @@
 """Write plan.xlsx: a summary sheet plus one sheet per plan table, header row frozen.
 
-Written in openpyxl's write-only mode (rows streamed, one styled cell object only where a cell
-needs a font or number format): the normal mode keeps every cell object and took seconds at M.
+Written with XlsxWriter in constant-memory mode (rows streamed to disk as they are finished):
+openpyxl serialises every cell through its pure-Python XML tree writer (about 25 us a cell, 3.4 CPU
+s for the 114k cells of an M plan even in write-only mode); XlsxWriter formats each row as text
+and is about 8x faster on the same cells, formats, widths, frozen header and filter. Values are
+prepared a column at a time (NaN -> blank, infinities -> text) and written with one shared
+format object per column, never a style object per cell.
 
 Headers carry units ("capex [USD]"). Text that a spreadsheet would take for a formula (starting
 with =, +, - or @) is stored as a string with Excel's quote prefix, so it shows as typed and is
-never evaluated.
+never evaluated (XlsxWriter's write_string never makes a formula).
 """
 
 from __future__ import annotations
@@ -14,11 +18,11 @@ import math
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from optimizer.plan import statistics
 from optimizer.plan.read import Plan, plan_csv_files, read_table
@@ -27,7 +31,6 @@ from optimizer.report import scenarios
 from optimizer.report.sections import integer
 
 FORMULA_START = ("=", "+", "-", "@")
-BOLD = Font(bold=True)
 _UNIT_SUFFIXES = [  # column suffix -> (unit shown, number format)
     ("_usd_per_gpu", "USD/GPU", "#,##0.00"),
     ("_usd_per_mwh", "USD/MWh", "#,##0.00"),
@@ -76,30 +79,52 @@ def header(column: str) -> tuple[str, str | None]:
     return column, None
 
 
-def safe_text(ws, text: str, bold: bool = False) -> WriteOnlyCell | None:
-    """A text cell no spreadsheet evaluates: formula-like text gets a quote prefix."""
+class _Formats:
+    """One XlsxWriter format per (number format, bold, quote prefix), made on first use: formats
+    are workbook-wide, and a new object per cell would bloat styles.xml."""
+
+    def __init__(self, wb: Workbook) -> None:
+        self._wb = wb
+        self._made: dict[tuple[str | None, bool, bool], Format | None] = {}
+
+    def get(self, num: str | None = None, bold: bool = False, quote: bool = False) -> Format | None:
+        key = (num, bold, quote)
+        if key not in self._made:
+            props: dict[str, object] = {}
+            if num:
+                props["num_format"] = num
+            if bold:
+                props["bold"] = True
+            if quote:
+                props["quote_prefix"] = True
+            self._made[key] = self._wb.add_format(props) if props else None
+        return self._made[key]
+
+
+def write_text(
+    ws: Worksheet, formats: _Formats, row: int, col: int, text: str, bold: bool = False
+) -> None:
+    """A text cell no spreadsheet evaluates: formula-like text gets a quote prefix; empty text
+    leaves the cell blank."""
     if text == "":
-        return None
-    cell = WriteOnlyCell(ws, text)
-    cell.data_type = "s"
-    if text.startswith(FORMULA_START):
-        cell.quotePrefix = True
-    if bold:
-        cell.font = BOLD
-    return cell
+        return
+    fmt = formats.get(None, bold, text.startswith(FORMULA_START))
+    ws.write_string(row, col, text, fmt)
 
 
 def write_workbook(plan: Plan, path: Path | BinaryIO) -> Path | BinaryIO:
     """Write plan.xlsx (to a file or a buffer the caller writes atomically); returns `path`."""
-    wb = Workbook(write_only=True)
-    _summary_sheet(wb.create_sheet("summary"), plan)
+    target = str(path) if isinstance(path, Path) else path
+    wb = Workbook(target, {"constant_memory": True})
+    formats = _Formats(wb)
+    _summary_sheet(wb.add_worksheet("summary"), formats, plan)
     for csv in plan_csv_files(plan.folder):
         name = csv.stem
         frame = plan.tables.get(name)
         if frame is None or name not in plan.present:
             frame = read_table(csv)
-        _table_sheet(wb.create_sheet(_sheet_title(name)), frame)
-    wb.save(path)
+        _table_sheet(wb.add_worksheet(_sheet_title(name)), formats, frame)
+    wb.close()
     return path
 
 
@@ -108,34 +133,44 @@ def _sheet_title(name: str) -> str:
     return "".join("_" if ch in bad else ch for ch in name)[:31]
 
 
-def _table_sheet(ws, frame: pd.DataFrame) -> None:
+def _table_sheet(ws: Worksheet, formats: _Formats, frame: pd.DataFrame) -> None:
     """Header (bold, units), values with the column's number format, frozen header, filter."""
     headers = [header(str(column)) for column in frame.columns]
-    ws.freeze_panes = "A2"
-    for j, column in enumerate(frame.columns, start=1):
-        width = max(
-            [len(headers[j - 1][0])] + [len(str(v)) for v in frame[column].head(200).tolist()]
-        )
-        ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
+    ws.freeze_panes(1, 0)
+    for j, column in enumerate(frame.columns):
+        width = max([len(headers[j][0])] + [len(str(v)) for v in frame[column].head(200).tolist()])
+        ws.set_column(j, j, min(max(width + 2, 8), 60))
     if len(frame.columns):
-        last = f"{get_column_letter(len(frame.columns))}{len(frame) + 1}"
-        ws.auto_filter.ref = f"A1:{last}"
-    ws.append([safe_text(ws, text, bold=True) for text, _fmt in headers])
-    formats = [fmt for _text, fmt in headers]
-    for row in frame.itertuples(index=False):
-        ws.append([_cell(ws, value, fmt) for value, fmt in zip(row, formats, strict=True)])
+        ws.autofilter(0, 0, len(frame), len(frame.columns) - 1)
+    for j, (text, _fmt) in enumerate(headers):
+        write_text(ws, formats, 0, j, text, bold=True)
+    columns = [_column_values(frame[c]) for c in frame.columns]
+    cell_formats = [formats.get(fmt) for _text, fmt in headers]
+    text_format, quoted = formats.get(), formats.get(None, False, True)
+    write_number, write_string, write_boolean = ws.write_number, ws.write_string, ws.write_boolean
+    for i, row in enumerate(zip(*columns, strict=True), start=1):
+        for j, value in enumerate(row):
+            kind = value.__class__
+            if kind is float or kind is int:
+                write_number(i, j, value, cell_formats[j])
+            elif kind is str:
+                if value:
+                    write_string(i, j, value, quoted if value[0] in FORMULA_START else text_format)
+            elif kind is bool:
+                write_boolean(i, j, value)
 
 
-def _cell(ws, value: object, fmt: str | None = None) -> object:
-    """The value as written: None for blank, a number (formatted if `fmt`), safe text."""
-    value = _plain_value(value)
-    if isinstance(value, str):
-        return safe_text(ws, value)
-    if fmt and isinstance(value, int | float) and not isinstance(value, bool):
-        cell = WriteOnlyCell(ws, value)
-        cell.number_format = fmt
-        return cell
-    return value
+def _column_values(series: pd.Series) -> list[object]:
+    """The column as written, prepared in bulk: numbers as Python floats/ints, NaN as None
+    (blank), infinities as the text 'inf'/'-inf', anything else through `_plain_value`."""
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiu":
+        values = series.to_numpy()
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            return [_plain_value(v) for v in values.tolist()]
+        return values.tolist()
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind == "b":
+        return series.tolist()
+    return [_plain_value(v) for v in series.tolist()]
 
 
 def _plain_value(value: object) -> object:
@@ -153,10 +188,12 @@ def _plain_value(value: object) -> object:
         return value
     if hasattr(value, "item"):  # numpy scalar
         return _plain_value(value.item())
+    if value is pd.NA or value is pd.NaT:
+        return None
     return str(value)
 
 
-def _summary_sheet(ws, plan: Plan) -> None:
+def _summary_sheet(ws: Worksheet, formats: _Formats, plan: Plan) -> None:
     """Headline numbers (formatted and raw) and run provenance."""
     head = statistics.headline(plan)
     _, check = statistics.costs(plan)
@@ -199,20 +236,24 @@ def _summary_sheet(ws, plan: Plan) -> None:
         rows.append((f"parameter {k}", _plain(v), ""))
     for k, v in (s.get("inputs") or {}).items():
         rows.append((f"sha256 {k}", str(v), ""))
-    ws.freeze_panes = "A2"
-    ws.column_dimensions["A"].width = 38
-    ws.column_dimensions["B"].width = 70
-    ws.column_dimensions["C"].width = 24
-    ws.append([safe_text(ws, title, bold=True) for title in ("item", "value", "readable")])
-    for key, value, readable in rows:
+    ws.freeze_panes(1, 0)
+    ws.set_column(0, 0, 38)
+    ws.set_column(1, 1, 70)
+    ws.set_column(2, 2, 24)
+    for j, title in enumerate(("item", "value", "readable")):
+        write_text(ws, formats, 0, j, title, bold=True)
+    for i, (key, value, readable) in enumerate(rows, start=1):
+        write_text(ws, formats, i, 0, key)
         plain = _plain_value(value)
-        if isinstance(plain, float):
-            cell = _cell(ws, plain, "#,##0.00")
-        elif isinstance(plain, int) and not isinstance(plain, bool):
-            cell = _cell(ws, plain, "#,##0")
-        else:
-            cell = _cell(ws, plain)
-        ws.append([safe_text(ws, key), cell, safe_text(ws, readable)])
+        if isinstance(plain, bool):
+            ws.write_boolean(i, 1, plain)
+        elif isinstance(plain, float):
+            ws.write_number(i, 1, plain, formats.get("#,##0.00"))
+        elif isinstance(plain, int):
+            ws.write_number(i, 1, plain, formats.get("#,##0"))
+        elif isinstance(plain, str):
+            write_text(ws, formats, i, 1, plain)
+        write_text(ws, formats, i, 2, readable)
 
 
 def _hedged_rows(plan: Plan) -> list[tuple[str, object, str]]:

@@ -56,7 +56,7 @@ def numbers(plan: Plan, whole: integer.IntegerNumbers) -> AssumptionNumbers:
         gap_tolerance=whole.gap_tolerance if plan.integer else None,
         rendered_with=", ".join(
             [f"Python {platform.python_version()}"]
-            + [f"{p} {_version(p)}" for p in ("pandas", "matplotlib", "jinja2", "openpyxl")]
+            + [f"{p} {_version(p)}" for p in ("pandas", "matplotlib", "jinja2", "xlsxwriter")]
         ),
     )
 
