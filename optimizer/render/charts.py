@@ -496,3 +496,33 @@ def regret_bars(summary: pd.DataFrame, least: list[str]) -> Chart:
         return Chart(
             name, title, "Bars of worst-case and expected regret per plan", _svg(fig, name, title)
         )
+
+
+def capacity_by_process(wide: pd.DataFrame) -> Chart:
+    """Lines: installed wspm per process per year (not stacked: a packaging wafer and a logic
+    wafer are not the same thing)."""
+    name, title = "capacity_by_process", "Installed capacity by process"
+    years = [int(y) for y in wide.index]
+    colors = colors_for([str(c) for c in wide.columns])
+    with _style():
+        fig, ax = _figure(9, 4.2)
+        for c in wide.columns:
+            ax.plot(
+                years,
+                wide[c].to_numpy() / 1000,
+                marker="o",
+                markersize=3,
+                linewidth=1.6,
+                color=colors[str(c)],
+                label=label(c),
+            )
+        _years_axis(ax, years)
+        _thousands(ax)
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("year")
+        ax.set_ylabel("installed capacity (thousand wspm)")
+        ax.set_title(title)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+        return Chart(
+            name, title, "Lines of installed wspm per process per year", _svg(fig, name, title)
+        )

@@ -1,5 +1,7 @@
 """The report's content: eight sections in business language, one module each, built from the
-plan statistics (optimizer.plan.statistics) and formatted with optimizer.render.fmt.
+plan statistics (optimizer.plan.statistics) and formatted with optimizer.render.fmt; a ninth,
+Supply chain, follows Meeting demand when the plan models a stage before assembly or a tool
+supply (the sections after it are numbered one higher).
 
 Each section opens with a one-paragraph lead a strategy analyst can read without the tables.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 import math
 
 from optimizer.plan import statistics
+from optimizer.plan import supply_chain as supply_chain_stats
 from optimizer.plan.read import Plan
 from optimizer.render.document import Document
 from optimizer.render.fmt import count, exact_usd, money, pct
@@ -23,6 +26,7 @@ from optimizer.report.sections import (
     integer,
     limits,
     partners,
+    supply_chain,
     uncertainty,
 )
 from optimizer.report.sections.common import (
@@ -31,8 +35,19 @@ from optimizer.report.sections.common import (
     years_text,
 )
 
-SECTION_KEYS = [
-    m.KEY for m in (executive, builds, demand, energy, partners, costs, limits, assumptions)
+SECTION_KEYS = [  # supply_chain's only when the plan models a supply chain
+    m.KEY
+    for m in (
+        executive,
+        builds,
+        demand,
+        supply_chain,
+        energy,
+        partners,
+        costs,
+        limits,
+        assumptions,
+    )
 ]
 
 
@@ -43,16 +58,23 @@ def build_document(plan: Plan) -> Document:
     whole = integer.numbers(plan)
     modules = whole if plan.integer else None
     hedge = scenarios.numbers(plan) if plan.hedged else None
+    chain = supply_chain_stats.modelled(plan)
     sections = [
         executive.section(executive.numbers(plan, head, modules, hedge)),
         builds.section(builds.numbers(plan, head, modules)),
-        demand.section(demand.numbers(plan, head, hedge)),
+        demand.section(demand.numbers(plan, head, hedge), shift=int(chain)),
+    ]
+    if chain:
+        sections.append(supply_chain.section(supply_chain.numbers(plan), len(sections) + 1))
+    sections += [
         energy.section(energy.numbers(plan, head, cost_frame)),
         partners.section(partners.numbers(plan, head)),
         costs.section(costs.numbers(plan, cost_frame, check)),
         limits.section(limits.numbers(plan)),
         assumptions.section(assumptions.numbers(plan, whole)),
     ]
+    for number, s in enumerate(sections, start=1):  # one higher after a supply-chain section
+        s.number = number
     solver = plan.summary.get("solver") or {}
     subtitle = " · ".join(
         x

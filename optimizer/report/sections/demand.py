@@ -79,8 +79,9 @@ def numbers(
     )
 
 
-def section(n: DemandNumbers) -> Section:
-    """Section 3: demand served and unmet, by scenario, product and market; utilization."""
+def section(n: DemandNumbers, shift: int = 0) -> Section:
+    """Section 3: demand served and unmet, by scenario, product and market; utilization.
+    `shift`: sections inserted after this one (a supply-chain section), for cross-references."""
     head, by_product, by_year, unmet, hedge = n.head, n.by_product, n.by_year, n.unmet, n.hedge
     runs: list = []
     if len(by_year):
@@ -200,5 +201,5 @@ def section(n: DemandNumbers) -> Section:
             )
         )
     if hedge is not None:
-        section.blocks += uncertainty.blocks(hedge)
+        section.blocks += uncertainty.blocks(hedge, shift)
     return section

@@ -242,8 +242,9 @@ def unmet_by_scenario_text(h: scenarios.HedgeNumbers) -> str:
 # the subsection
 
 
-def blocks(h: scenarios.HedgeNumbers) -> list[Block]:
-    """The "Planning under uncertainty" subsection of section 3."""
+def blocks(h: scenarios.HedgeNumbers, shift: int = 0) -> list[Block]:
+    """The "Planning under uncertainty" subsection of section 3; `shift`: how many sections
+    (a supply-chain section) come between section 3 and Energy."""
     out: list[Block] = [Heading(TITLE, KEY)]
     n = len(h.weights)
     out.append(
@@ -251,14 +252,15 @@ def blocks(h: scenarios.HedgeNumbers) -> list[Block]:
             f"Demand is uncertain, so this plan was solved for {n} demand scenarios at once "
             f"({weights_text(h)}). The decisions that must be taken before demand is known "
             "are shared by all scenarios and shown once in this report: builds (section 2), "
-            "energy contracts (section 4) and funding (section 5). Production, energy use and "
+            f"energy contracts (section {4 + shift}) and funding (section {5 + shift}). "
+            "Production, energy use and "
             "unmet demand adapt to each scenario; they are shown below scenario by scenario "
             "(elsewhere the report shows their expected values, weighted by probability).",
         )
     )
     out.append(para(risk_sentence(h)))
     out += _outcomes(h)
-    out += _costs(h)
+    out += _costs(h, shift)
     values = value_sentences(h)
     if values:
         out.append(Heading("Value of hedging and of perfect information"))
@@ -308,7 +310,7 @@ def _outcomes(h: scenarios.HedgeNumbers) -> list[Block]:
     return out
 
 
-def _costs(h: scenarios.HedgeNumbers) -> list[Block]:
+def _costs(h: scenarios.HedgeNumbers, shift: int = 0) -> list[Block]:
     if h.costs is None:
         return []
     costs, components, left_out = h.costs.frame, h.costs.components, h.costs.left_out
@@ -337,7 +339,7 @@ def _costs(h: scenarios.HedgeNumbers) -> list[Block]:
     runs.append(
         f"Weighted by probability the scenario costs add up to {money(mean)}, "
         + (
-            "the plan's expected cost in section 6."
+            f"the plan's expected cost in section {6 + shift}."
             if ok
             else f"which DIFFERS from the expected cost in costs.csv ({money(target)})."
         )
