@@ -162,6 +162,9 @@ def _cell(value: object) -> str:
 
 # --- solving a case in a test ------------------------------------------------------------------
 
+# the default data as it was before issue 12 (logic wafers only: no recipes, tools or process
+# groups): the reference for "without the new files, results are unchanged"
+LOGIC_ONLY = Path(__file__).resolve().parent / "data" / "logic_only"
 COSTS_REL_TOL = 1e-6  # costs.csv components must sum to objective_usd within this (plan tables)
 
 

@@ -251,11 +251,11 @@ def test_no_fab_in_germany_solves_and_verifies_with_one_warning(tmp_path):
     out = tmp_path / "plan"
     run = fabplan("-v", "solve", data, "--out", out, "--report", "none", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    # energy.csv DE_GRID and DE_SOLAR_PPA, shipping.csv DE->us and DE->row, and the 5 partner limits
-    # of USG, JPG, KRG, SAMSUNG and INTEL in DE.
+    # energy.csv DE_GRID and DE_SOLAR_PPA, shipping.csv DE->us and DE->row, and the 7 partner limits
+    # of USG, JPG, KRG, SAMSUNG, INTEL, SKHYNIX and MICRON in DE.
     (de,) = [x for x in run.stderr.splitlines() if "region DE" in x]
     assert de.startswith(
-        "warning: sites.csv: region DE has no site: 2 energy contracts, 2 lanes and 5 partner "
+        "warning: sites.csv: region DE has no site: 2 energy contracts, 2 lanes and 7 partner "
         "limits are unused (energy.csv lines "
     )
     (cap,) = [x for x in run.stderr.splitlines() if "max_capacity_share" in x]

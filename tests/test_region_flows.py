@@ -16,7 +16,7 @@ import pytest
 import reference_site_market as reference
 import test_model_cases as hand
 import test_trnsport as trnsport
-from casebuilder import solve_and_verify, write_case
+from casebuilder import LOGIC_ONLY, solve_and_verify, write_case
 from test_orlib import ORLIB, orlib
 
 from optimizer.inputs import load_case
@@ -56,13 +56,13 @@ def columns(data_dir: Path, monkeypatch, swap: bool) -> dict[str, int]:
 
 @pytest.mark.parametrize("stochastic", [False, True], ids=["base", "stochastic"])
 def test_default_data_same_optimum(tmp_path, monkeypatch, stochastic):
-    new, _old = both(ROOT / "data", tmp_path, monkeypatch, stochastic=stochastic)
+    new, _old = both(LOGIC_ONLY, tmp_path, monkeypatch, stochastic=stochastic)
     assert new.summary["objective_usd"] > 0
 
 
 def test_default_data_is_no_larger(monkeypatch):
-    new = columns(ROOT / "data", monkeypatch, swap=False)
-    old = columns(ROOT / "data", monkeypatch, swap=True)
+    new = columns(LOGIC_ONLY, monkeypatch, swap=False)
+    old = columns(LOGIC_ONLY, monkeypatch, swap=True)
     # every block other than production's is the same in both
     assert {k: v for k, v in new.items() if k not in ("make", "ship")} == {
         k: v for k, v in old.items() if k != "make"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from casebuilder import solve_and_verify, write_case
+from casebuilder import LOGIC_ONLY, solve_and_verify, write_case
 
 from optimizer.verify import verify_plan
 
@@ -181,8 +181,8 @@ def test_a_stage_without_capacity_leaves_demand_unmet(tmp_path):
 
 
 def test_default_data_objective_is_unchanged_without_recipes(tmp_path):
-    # the committed base plan (reports/base/summary.json, written before issue 12)
-    r = solve_and_verify(ROOT / "data", tmp_path, out_dir=tmp_path / "plan")
+    # the base plan of the default data before issue 12 (reports/base/summary.json then)
+    r = solve_and_verify(LOGIC_ONLY, tmp_path, out_dir=tmp_path / "plan")
     assert r.summary["objective_usd"] == pytest.approx(155_583_417_809.72, rel=1e-9)
     assert "stages" not in r.tables
 
@@ -203,18 +203,18 @@ def test_recipes_restating_products_change_nothing(tmp_path):
         }
 
     data = tmp_path / "data"
-    shutil.copytree(ROOT / "data", data)
+    shutil.copytree(LOGIC_ONLY, data)
     products = pd.read_csv(data / "products.csv", comment="#")
     products.assign(
         process=products["node"], per_wafer=products["gpus_per_wafer"], per_gpu=1, final=1
     )[["product", "process", "per_wafer", "per_gpu", "final"]].to_csv(
         data / "recipes.csv", index=False
     )
-    plain = solve_and_verify(ROOT / "data", tmp_path, scenario="base")
+    plain = solve_and_verify(LOGIC_ONLY, tmp_path, scenario="base")
     restated = solve_and_verify(data, tmp_path, scenario="base")
     assert restated.summary["objective_usd"] == plain.summary["objective_usd"]
     pd.testing.assert_frame_equal(restated.tables["production"], plain.tables["production"])
-    assert sizes(data) == sizes(ROOT / "data")
+    assert sizes(data) == sizes(LOGIC_ONLY)
 
 
 # --- (4) verify re-checks the stage balance ---------------------------------------------------

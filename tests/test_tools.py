@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from casebuilder import solve_and_verify, write_case
+from casebuilder import LOGIC_ONLY, solve_and_verify, write_case
 
 from optimizer.diagnose import explain_tools
 from optimizer.errors import NoPlanError
@@ -254,13 +254,13 @@ def test_an_infeasible_case_is_explained_by_its_tool_shortage(tmp_path):
 @pytest.fixture(scope="module")
 def default_objective(tmp_path_factory) -> float:
     out = tmp_path_factory.mktemp("default")
-    r = run_solve(SolveRequest(data_dir=ROOT / "data", out_dir=out / "plan", report_formats=()))
+    r = run_solve(SolveRequest(data_dir=LOGIC_ONLY, out_dir=out / "plan", report_formats=()))
     return float(r.summary["objective_usd"])
 
 
 def _default_copy(tmp_path: Path) -> Path:
     data = tmp_path / "data"
-    shutil.copytree(ROOT / "data", data)
+    shutil.copytree(LOGIC_ONLY, data)
     for name in ("tools.csv", "tool_use.csv"):
         (data / name).unlink(missing_ok=True)
     return data
@@ -268,8 +268,6 @@ def _default_copy(tmp_path: Path) -> Path:
 
 def test_ample_tool_supply_leaves_the_default_plan_unchanged(tmp_path, default_objective):
     data = _default_copy(tmp_path)
-    if (ROOT / "data" / "tools.csv").exists():
-        pytest.skip("the default data models tools; this checks a data folder without them")
     processes = sorted(set(load_case(data).sites["node"]))
     # 1,000,000 scanners as stock: no build can use them up (max_wspm << 1e9 wspm)
     (data / "tools.csv").write_text("tool,year,units\nEUV,2020,1000000\n")
@@ -284,8 +282,6 @@ def test_ample_tool_supply_leaves_the_default_plan_unchanged(tmp_path, default_o
 def test_a_cap_naming_every_process_equals_a_blank_one(tmp_path, default_objective):
     data = _default_copy(tmp_path)
     case = load_case(data)
-    if (ROOT / "data" / "processes.csv").exists():
-        pytest.skip("processes.csv gives groups; blank means logic only there")
     processes = ";".join(sorted(set(case.processes["process"])))
     regions = case.regions.drop(columns=["_line"]).assign(process=processes)
     regions.to_csv(data / "regions.csv", index=False)
