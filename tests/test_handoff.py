@@ -1,9 +1,10 @@
 """The matrix hand-off: built from the term arrays, it equals Pyomo's standard-form compiler.
 
-The Pyomo model is the one statement of the model (--write-model, users read it); the solve uses
-the faster route straight from the term arrays (optimizer/solve/matrix.py). Both must give the
-same LP entry for entry: same column and row order, coefficients, bounds, right-hand sides,
-objective and maps back to blocks and families. Also: a run imports only what it uses.
+The Pyomo model, built on demand from the model's arrays (`ModelContext.pyomo()`), is the
+statement of the model users read; the solve uses the faster route straight from the arrays
+(optimizer/solve/matrix.py) and never builds it. Both must give the same LP entry for entry:
+same column and row order, coefficients, bounds, right-hand sides, objective and maps back to
+blocks and families. Also: a run imports only what it uses.
 """
 
 from __future__ import annotations
@@ -90,6 +91,24 @@ def test_trnsport(tmp_path):
     both_routes(trnsport_case(tmp_path / "trnsport", load_trnsport()), ModelOptions())
 
 
+def test_fixed_decisions_give_the_same_lp_either_way():
+    # a hedged evaluation fixes first-stage decisions in the bound arrays (ctx.fix) before any
+    # Pyomo model exists; the Pyomo model built afterwards holds the same bounds, and a fix
+    # after it was built reaches both
+    case = load_case(default_data_dir())
+    first = next(iter(case.scenario_probabilities))
+    ctx = build_model(case.for_scenarios({first: 1.0}), {first: 1.0}, ModelOptions())
+    assert ctx._model is None  # built lazily
+    ctx.fix("build", np.linspace(0.0, 2.0, ctx.blocks["build"].size))
+    fast, pyomo = matrix.from_terms(ctx), matrix.from_pyomo(ctx)
+    assert_same(fast, pyomo)
+    cols = fast.col_block["build"]
+    np.testing.assert_array_equal(fast.lower[cols[cols >= 0]], fast.upper[cols[cols >= 0]])
+    ctx.fix("open", np.full(ctx.blocks["open"].size, 1.0))
+    assert_same(matrix.from_terms(ctx), matrix.from_pyomo(ctx))
+    assert all(v.lb == v.ub == 1.0 for v in ctx.blocks["open"].objects)
+
+
 def heavy_imports(args: list[str]) -> list[str]:
     """The heavy packages imported by `fabplan ARGS` run in a fresh interpreter."""
     code = (
@@ -111,13 +130,23 @@ def heavy_imports(args: list[str]) -> list[str]:
 @pytest.mark.parametrize(
     ("report", "absent"),
     [
-        # scipy too: the hand-off builds the matrix in numpy (its import cost ~1 s a run)
+        # scipy too: the hand-off builds the matrix in numpy (its import cost ~1 s a run); and
+        # pyomo: the Pyomo model is built only on demand (ModelContext.pyomo())
         (
             "none",
-            {"matplotlib", "openpyxl", "xlsxwriter", "dask", "distributed", "jinja2", "scipy"},
+            {
+                "matplotlib",
+                "openpyxl",
+                "xlsxwriter",
+                "dask",
+                "distributed",
+                "jinja2",
+                "scipy",
+                "pyomo",
+            },
         ),
-        ("md", {"openpyxl", "xlsxwriter", "dask", "distributed"}),
-        ("xlsx", {"matplotlib", "openpyxl", "jinja2", "dask", "distributed"}),
+        ("md", {"openpyxl", "xlsxwriter", "dask", "distributed", "pyomo"}),
+        ("xlsx", {"matplotlib", "openpyxl", "jinja2", "dask", "distributed", "pyomo"}),
     ],
 )
 def test_solve_imports_only_what_the_report_uses(tmp_path, report, absent):

@@ -2,8 +2,12 @@
 
 Every variable block and constraint family is indexed by a plain integer range whose rows are
 described by a pandas DataFrame (the sparse index set derived from the data). Modules build
-their terms as vectorised DataFrames (row, block, pos, coef); this module turns them into Pyomo
-components with `LinearExpression`, so no Python loop ever scans an index set inside a rule.
+their terms as vectorised DataFrames (row, block, pos, coef); this module keeps them as numpy
+arrays (bounds and integrality per block, sorted terms, rhs and sense per family, cost terms),
+which is all the solve reads (optimizer/solve/matrix.py). The Pyomo model is the same statement
+in Pyomo's terms, built from those arrays only when asked for (`ModelContext.pyomo()`,
+optimizer/model/pyomo_model.py): at L its Var and Constraint objects cost ~240 MiB and ~1.5 s that
+a plain solve never uses, and a plain solve then never imports Pyomo.
 
 Internal units keep HiGHS's coefficient range narrow (see `Scale`); values are converted back to
 domain units (USD, wspm, wafers, GPUs, MWh) when results are extracted.
@@ -11,6 +15,9 @@ domain units (USD, wspm, wafers, GPUs, MWh) when results are extracted.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -71,14 +78,28 @@ ELASTIC_PENALTY = 1e6  # model money units per model unit of violation
 
 @dataclass
 class VarBlock:
+    """One variable per row of `index`, its bounds as arrays: the hand-off reads these, and a
+    hedged evaluation fixes decisions by setting them (`ModelContext.fix`)."""
+
     name: str
     index: pd.DataFrame  # one row per variable, domain keys as columns
     unit: float  # domain units per model unit
-    component: pyo.Var
-    objects: np.ndarray  # VarData objects in index order (object array)
+    lb: np.ndarray  # lower bounds in model units, -inf: none
+    ub: np.ndarray  # upper bounds in model units, +inf: none
+    integer: bool = False
     # the upper bound only tightens the MIP (a valid inequality, not a limit of the data): it is
     # dropped in the LP that prices an integer plan, so it cannot shift the duals
     tightening_ub: bool = False
+    # set only once the Pyomo model is built (ModelContext.pyomo()): the Var and its VarData
+    # objects in index order (object array)
+    component: pyo.Var | None = field(default=None, repr=False)
+    objects: np.ndarray | None = field(default=None, repr=False)
+    # the bounds were given as scalars: the Pyomo Var gets them as component bounds, as before
+    uniform: bool = field(default=False, repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.lb)
 
 
 @dataclass
@@ -90,7 +111,8 @@ class ConFamily:
     sense: str  # "<=", ">=", "=="
     rhs: np.ndarray  # in model units
     rhs_unit: float  # domain units per model unit of the right-hand side (for shadow prices)
-    component: pyo.Constraint | None = None
+    # set only once the Pyomo model is built (ModelContext.pyomo()); None for an empty family
+    component: pyo.Constraint | None = field(default=None, repr=False)
     # the terms sorted by row (row, block, pos, coef arrays): the matrix hand-off reads them
     # (optimizer/solve/matrix.py) instead of walking the Pyomo expressions
     terms: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -121,11 +143,42 @@ class ModelContext:
     scenarios: dict[str, float]  # scenario -> probability
     options: ModelOptions = field(default_factory=ModelOptions)
     scale: Scale = field(default_factory=Scale)
-    model: pyo.ConcreteModel = field(default_factory=lambda: _pyomo().ConcreteModel())
     blocks: dict[str, VarBlock] = field(default_factory=dict)
     families: dict[str, ConFamily] = field(default_factory=dict)
     costs: list[tuple[str, str, np.ndarray, np.ndarray]] = field(default_factory=list)
     data: dict[str, object] = field(default_factory=dict)  # prepared frames shared by modules
+    # ("var" | "con", name) in the order the modules added them: the Pyomo model declares its
+    # components in this order, as it did when it was built eagerly
+    declared: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    _model: pyo.ConcreteModel | None = field(default=None, repr=False)
+
+    # ---- the Pyomo statement of the model, on demand ----------------------------------------
+    def pyomo(self) -> pyo.ConcreteModel:
+        """The Pyomo model (Vars, Constraints, Objective), built from the arrays on first use:
+        for the compiler route of the hand-off, tests and users who inspect it."""
+        if self._model is None:
+            from optimizer.model.pyomo_model import materialise
+
+            self._model = materialise(self)
+        return self._model
+
+    @property
+    def model(self) -> pyo.ConcreteModel:
+        """Same as `pyomo()` (the name the eager model had)."""
+        return self.pyomo()
+
+    def fix(self, block: str, values: np.ndarray) -> None:
+        """Fix every variable of `block` at `values` (model units) by setting both bounds, in the
+        arrays and, if it was built already, in the Pyomo model."""
+        b = self.blocks[block]
+        values = np.asarray(values, dtype=float)
+        b.lb = values.copy()
+        b.ub = values.copy()
+        b.uniform = False
+        if b.objects is not None:
+            for v, x in zip(b.objects, values.tolist(), strict=True):
+                v.setlb(x)
+                v.setub(x)
 
     # ---- time value -------------------------------------------------------------------------
     @property
@@ -151,24 +204,14 @@ class ModelContext:
         integer: bool = False,
     ) -> VarBlock:
         """Add a variable block with one variable per row of `index` (bounds in model units)."""
-        pyo = _pyomo()
         index = index.reset_index(drop=True)
         n = len(index)
-        domain = pyo.Integers if integer else pyo.Reals
-        scalar = np.ndim(lb) == 0 and (ub is None or np.ndim(ub) == 0)
-        bounds = (_bound(lb), _bound(ub)) if scalar else None
-        var = pyo.Var(range(n), domain=domain, dense=True, bounds=bounds)
-        self.model.add_component(name, var)
-        objects = np.empty(n, dtype=object)
-        objects[:] = list(var.values())
-        if not scalar:
-            lbs = np.broadcast_to(np.asarray(lb, dtype=float), (n,)).tolist()
-            ubs = np.broadcast_to(np.asarray(np.inf if ub is None else ub, dtype=float), (n,))
-            for v, lo, hi in zip(objects, lbs, ubs.tolist(), strict=True):
-                v.setlb(_bound(lo))
-                v.setub(_bound(hi))
-        block = VarBlock(name, index, unit, var, objects)
+        uniform = np.ndim(lb) == 0 and (ub is None or np.ndim(ub) == 0)
+        lbs = np.broadcast_to(np.asarray(lb, dtype=float), (n,)).copy()
+        ubs = np.broadcast_to(np.asarray(np.inf if ub is None else ub, dtype=float), (n,)).copy()
+        block = VarBlock(name, index, unit, lbs, ubs, integer=integer, uniform=uniform)
         self.blocks[name] = block
+        self.declared.append(("var", name))
         return block
 
     def add_constraints(
@@ -185,9 +228,6 @@ class ModelContext:
         the elastic diagnosis may relax it. `terms` has columns row (position in `index`),
         block (variable block name), pos (position in that block) and coef (model units).
         """
-        from pyomo.core.expr.numeric_expr import LinearExpression
-
-        pyo = _pyomo()
         meta = family(name)
         index = index.reset_index(drop=True)
         n = len(index)
@@ -205,37 +245,13 @@ class ModelContext:
         blocks = terms["block"].to_numpy()[order]
         pos = terms["pos"].to_numpy(dtype=np.int64)[order]
         fam.terms = (rows, blocks, pos, coefs)
-        objs = np.empty(len(rows), dtype=object)
-        for bname in pd.unique(blocks):
-            mask = blocks == bname
-            objs[mask] = self.blocks[bname].objects[pos[mask]]
+        self.declared.append(("con", name))
         starts = np.searchsorted(rows, np.arange(n + 1))
-        coef_list = coefs.tolist()
-        obj_list = objs.tolist()
-        rhs_list = rhs_arr.tolist()
-        empty = [i for i in range(n) if starts[i] == starts[i + 1]]
-        if empty:
-            bad = [i for i in empty if not _holds(0.0, sense, rhs_list[i])]
+        empty = np.flatnonzero(starts[:-1] == starts[1:])
+        if len(empty):
+            bad = [i for i in empty.tolist() if not _holds(0.0, sense, float(rhs_arr[i]))]
             if bad:
                 raise TrivialInfeasibility(fam, bad)
-
-        def rule(_m, i):
-            a, b = starts[i], starts[i + 1]
-            if a == b:
-                return pyo.Constraint.Skip
-            body = LinearExpression(
-                constant=0.0, linear_coefs=coef_list[a:b], linear_vars=obj_list[a:b]
-            )
-            r = rhs_list[i]
-            if sense == "<=":
-                return (None, body, r)
-            if sense == ">=":
-                return (r, body, None)
-            return (r, body, r)
-
-        con = pyo.Constraint(range(n), rule=rule)
-        self.model.add_component(name, con)
-        fam.component = con
         return fam
 
     def _elastic_terms(self, name: str, index: pd.DataFrame, sense: str) -> pd.DataFrame:
@@ -278,34 +294,18 @@ class ModelContext:
             return 0.0 if component in RISK_COMPONENTS else 1.0
         return self.cost_weight(component)
 
-    def build_objective(self) -> None:
-        from pyomo.core.expr.numeric_expr import LinearExpression
 
-        pyo = _pyomo()
-        coefs: list[float] = []
-        objs: list[object] = []
-        for component, block, pos, coef in self.costs:
-            coefs.extend((coef * self.objective_weight(component)).tolist())
-            objs.extend(self.blocks[block].objects[pos].tolist())
-        self.model.total_cost = pyo.Objective(
-            expr=LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=objs),
-            sense=pyo.minimize,
-        )
-
-
-def _pyomo():
-    """Pyomo, imported on first build only: the registry and the report import this module."""
-    import pyomo.environ as pyo
-
-    return pyo
-
-
-def _bound(value) -> float | None:
-    """Pyomo wants None for an infinite bound."""
-    if value is None:
-        return None
-    value = float(value)
-    return None if np.isinf(value) else value
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector off for a block (as Pyomo's PauseGC, without importing
+    Pyomo): building or reading ~1M small objects would trigger many full collections."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _holds(lhs: float, sense: str, rhs: float, tol: float = 1e-9) -> bool:
@@ -328,10 +328,13 @@ class TrivialInfeasibility(Exception):
 def terms_frame(row, block: str, pos, coef) -> pd.DataFrame:
     """Build a terms DataFrame for `ModelContext.add_constraints`."""
     row = np.asarray(row, dtype=np.int64)
+    # one shared str object in every cell (np.full would make a new str per term: ~40 MiB at L)
+    names = np.empty(len(row), dtype=object)
+    names.fill(block)
     return pd.DataFrame(
         {
             "row": row,
-            "block": np.full(len(row), block, dtype=object),
+            "block": names,
             "pos": np.asarray(pos, dtype=np.int64),
             "coef": np.broadcast_to(np.asarray(coef, dtype=float), (len(row),)),
         }

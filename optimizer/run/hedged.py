@@ -106,9 +106,7 @@ def _solve(case: Case, m_opts: ModelOptions, s_opts: SolverOptions, fixed: dict 
     """Solve over the case's scenarios with the `fixed` first-stage decisions (block -> values)."""
     ctx = build_model(case, case.scenario_probabilities, m_opts)
     for block, values in (fixed or {}).items():
-        for v, x in zip(ctx.blocks[block].objects, values.tolist(), strict=True):
-            v.setlb(x)
-            v.setub(x)
+        ctx.fix(block, values)
     sol = solve(ctx, compile_model(ctx), s_opts)
     if not sol.has_solution:
         raise RuntimeError(f"evaluation solve ended {sol.termination}")

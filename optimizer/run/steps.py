@@ -7,6 +7,7 @@ read them), so a mode only chooses its scenarios and adds its own passes.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,8 +58,6 @@ def build_and_solve(
 ) -> Solved:
     """Build, hand off and solve over the case's scenarios; diagnose and raise NoPlanError
     when there is no plan."""
-    from pyomo.common.errors import InfeasibleConstraintException
-
     from optimizer.model import TrivialInfeasibility, build_model
     from optimizer.solve import compile_model, solve
 
@@ -71,7 +70,7 @@ def build_and_solve(
     with console.step("hand-off to HiGHS", timings, "handoff_s"):
         try:
             compiled = compile_model(ctx)
-        except (ValueError, InfeasibleConstraintException) as e:
+        except _infeasible_at_hand_off() as e:
             error = NoPlanError(f"infeasible before solving: {e}", "infeasible")
             raise diagnose_infeasible(case, out_dir, error) from None
     lp = compiled.lp
@@ -92,6 +91,16 @@ def build_and_solve(
             error = diagnose_infeasible(case, out_dir, error)
         raise error
     return ctx, compiled, sol
+
+
+def _infeasible_at_hand_off() -> tuple[type[Exception], ...]:
+    """What the hand-off raises for a model infeasible before solving: ValueError, and Pyomo's
+    InfeasibleConstraintException if Pyomo is in use (a plain solve never imports Pyomo)."""
+    if "pyomo" not in sys.modules:
+        return (ValueError,)
+    from pyomo.common.errors import InfeasibleConstraintException
+
+    return (ValueError, InfeasibleConstraintException)
 
 
 def save_model(compiled: Compiled, path: Path) -> None:

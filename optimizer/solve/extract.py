@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pyomo.common.gc_manager import PauseGC
 
 from optimizer.model import COST_COMPONENTS
 from optimizer.model import risk as risk_module
-from optimizer.model.context import ModelContext
+from optimizer.model.context import ModelContext, paused_gc
 from optimizer.model.registry import concerns
 from optimizer.plan.schema import BINDING_KEYS, SCHEMA
 from optimizer.solve import Solution
@@ -18,9 +17,9 @@ BINDING_TOL = 1e-9  # model money units per model unit (1e-3 USD per unit)
 
 
 def extract_plan(ctx: ModelContext, sol: Solution) -> dict[str, pd.DataFrame]:
-    # a full garbage collection would walk every Pyomo object still alive (measured: L 4.1 s ->
-    # 0.8 s CPU with the collector paused)
-    with PauseGC():
+    # a full garbage collection would walk every Pyomo object still alive, if the Pyomo model
+    # was built (measured: L 4.1 s -> 0.8 s CPU with the collector paused)
+    with paused_gc():
         return _extract_plan(ctx, sol)
 
 

@@ -2,9 +2,9 @@
 
 The matrix is built in mixed form (each row <=, >= or ==) straight from the model's term arrays
 (optimizer/solve/matrix.py; Pyomo's LinearStandardFormCompiler gives the same matrix); we pass
-it to highspy directly and map primal values and row duals back to our variable
-blocks and constraint families by object identity. Measured alternatives (appsi, contrib
-solver, MPS file) were 2-4x slower on large models (benchmarks/README.md).
+it to highspy directly and map primal values and row duals back to our variable blocks and
+constraint families through the maps the matrix builder returns. Measured alternatives (appsi,
+contrib solver, MPS file) were 2-4x slower on large models (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 
 from optimizer.errors import UsageError
 from optimizer.model.context import ModelContext
+from optimizer.solve.memory import release_freed_memory
 from optimizer.solve.progress import for_console, run_mip
 
 INF = highspy.kHighsInf
@@ -150,6 +151,16 @@ def new_highs() -> highspy.Highs:
 
 
 def solve(ctx: ModelContext, compiled: Compiled, options: SolverOptions) -> Solution:
+    """Solve the compiled LP/MIP and map the solution back to blocks and families; the HiGHS
+    instance is gone on return, and the memory it freed goes back to the OS (solve/memory.py),
+    so what comes after (extract, report) does not add to it."""
+    try:
+        return _solve(ctx, compiled, options)
+    finally:
+        release_freed_memory()
+
+
+def _solve(ctx: ModelContext, compiled: Compiled, options: SolverOptions) -> Solution:
     h = new_highs()
     h.setOptionValue("output_flag", bool(options.log_to_console or options.solver_log))
     h.setOptionValue("log_to_console", bool(options.log_to_console))
@@ -195,13 +206,17 @@ def solve(ctx: ModelContext, compiled: Compiled, options: SolverOptions) -> Solu
         loose = [compiled.col_block[n] for n, b in ctx.blocks.items() if b.tightening_ub]
         loose = np.concatenate(loose) if loose else np.zeros(0, dtype=np.int64)
         row_dual = _fixed_lp_duals(h, compiled.lp, col_value, loose[loose >= 0])
+    # HiGHS's working memory goes before the mapping below allocates (L: the peak of a run was
+    # the solve's memory plus this, 475 MiB, against 418 MiB through the solve)
+    del s, h
+    release_freed_memory()
     for name, cols in compiled.col_block.items():
         x = np.zeros(len(cols))
         ok = cols >= 0
         x[ok] = col_value[cols[ok]]
         # a variable the compiler eliminated appears nowhere: its lower bound is its value
-        lbs = ctx.blocks[name].objects[~ok]
-        x[~ok] = [0.0 if v.lb is None else v.lb for v in lbs]
+        lbs = ctx.blocks[name].lb[~ok]
+        x[~ok] = np.where(np.isinf(lbs), 0.0, lbs)
         sol.x[name] = x
     row_size = abs(compiled.A) @ np.abs(col_value) if compiled.A.shape[0] else np.zeros(0)
     for name, rows in compiled.row_family.items():

@@ -2,10 +2,11 @@
 
 `from_terms` builds the CSC matrix straight from the term arrays every constraint family keeps
 (`ConFamily.terms`) and the objective's cost terms, with numpy only: no walk over Pyomo
-expressions, which dominated the hand-off at M and L. `from_pyomo` is Pyomo's
-LinearStandardFormCompiler on the same model. The Pyomo model stays the one statement of the
-model (--write-model, tests, users read it); tests/test_handoff.py checks that both routes give
-identical matrices, and `from_terms` reproduces the compiler's conventions to make that hold:
+expressions, which dominated the hand-off at M and L, and no Pyomo model at all (bounds and
+integrality come from the blocks' arrays). `from_pyomo` is Pyomo's LinearStandardFormCompiler on
+the Pyomo model built from the same arrays on demand (`ModelContext.pyomo()`), the statement
+tests and users read; tests/test_handoff.py checks that both routes give identical matrices,
+and `from_terms` reproduces the compiler's conventions to make that hold:
 whole variable blocks in order of first appearance (objective first, then rows in family
 order), columns with no nonzero anywhere dropped, duplicate terms summed, zero entries dropped
 from the matrix (a zero term still places its block), rows without terms skipped.
@@ -83,7 +84,7 @@ class StandardForm:
 def from_terms(ctx: ModelContext) -> StandardForm:
     """The standard form from the term arrays (numpy/scipy only, no Pyomo expressions)."""
     names = list(ctx.blocks)
-    sizes = np.array([len(ctx.blocks[n].objects) for n in names], dtype=np.int64)
+    sizes = np.array([ctx.blocks[n].size for n in names], dtype=np.int64)
     base = dict(zip(names, np.concatenate([[0], np.cumsum(sizes)[:-1]]).tolist(), strict=True))
     n_var = int(sizes.sum())
 
@@ -101,7 +102,7 @@ def from_terms(ctx: ModelContext) -> StandardForm:
     n_row = 0
     for name, fam in ctx.families.items():
         idx = np.full(len(fam.index), -1, dtype=np.int64)
-        if fam.component is not None and fam.terms is not None:
+        if fam.terms is not None:
             rows, blocks, pos, coefs = fam.terms
             keys = pos + _block_offsets(blocks, base)
             used = np.unique(rows)  # a row without terms was skipped (Constraint.Skip)
@@ -145,13 +146,9 @@ def from_terms(ctx: ModelContext) -> StandardForm:
         n: col_of[base[n] : base[n] + s] for n, s in zip(names, sizes.tolist(), strict=True)
     }
 
-    objects = np.concatenate([ctx.blocks[n].objects for n in names]) if names else np.zeros(0)
-    lower, upper = _bounds(objects[order].tolist())
+    lower, upper = _bounds(ctx, names, order)
     # one domain per block (ModelContext.add_vars)
-    block_integer = np.array(
-        [len(ctx.blocks[n].objects) > 0 and ctx.blocks[n].objects[0].is_integer() for n in names],
-        dtype=bool,
-    )
+    block_integer = np.array([ctx.blocks[n].integer for n in names], dtype=bool)
     return StandardForm(
         A=A,
         c=c,
@@ -166,13 +163,18 @@ def from_terms(ctx: ModelContext) -> StandardForm:
     )
 
 
-def _bounds(columns: list) -> tuple[np.ndarray, np.ndarray]:
-    """Bounds as the Pyomo variables hold them now (a hedged evaluation fixes some by setting
-    both): one read of each (the `bounds` property is ten times slower), None -> infinite."""
-    lower = np.array([v.lb for v in columns], dtype=float)
-    upper = np.array([v.ub for v in columns], dtype=float)
-    lower[np.isnan(lower)] = -np.inf
-    upper[np.isnan(upper)] = np.inf
+def _bounds(
+    ctx: ModelContext, names: list[str], order: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of the columns as the blocks' arrays hold them now (a hedged evaluation fixes
+    some by setting both), infinite where there is none (the Pyomo model's None)."""
+    if not names:
+        return np.zeros(0), np.zeros(0)
+    lower = np.concatenate([ctx.blocks[n].lb for n in names])[order]
+    upper = np.concatenate([ctx.blocks[n].ub for n in names])[order]
+    # Pyomo holds any infinite bound as None, which the compiler route reads as -inf / +inf
+    lower[np.isinf(lower) | np.isnan(lower)] = -np.inf
+    upper[np.isinf(upper) | np.isnan(upper)] = np.inf
     return lower, upper
 
 
@@ -188,7 +190,7 @@ def from_pyomo(ctx: ModelContext) -> StandardForm:
     """The standard form from Pyomo's LinearStandardFormCompiler (mixed form: no row doubling)."""
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-    repn = LinearStandardFormCompiler().write(ctx.model, mixed_form=True)
+    repn = LinearStandardFormCompiler().write(ctx.pyomo(), mixed_form=True)
     columns = repn.columns
     col_pos = {id(v): j for j, v in enumerate(columns)}
     col_block = {
