@@ -252,13 +252,22 @@ def test_screening_names_the_short_stage(tmp_path):
     sites.to_csv(data / "sites.csv", index=False)
     case = load_case(data)
     found = [str(f) for f in screen(case.for_scenarios({"base": 1.0})) if "HBM" in str(f)]
-    assert len(found) == 2, found
-    assert (
-        "HBM capacity buildable by 2026 (96 wafers) supports at most 900 GPUs of P1; " in found[0]
-    )
-    assert "demand needs 1,200 (128 wafers" in found[0]
-    assert "by 2027 (96 wafers) supports at most 600 GPUs" in found[1]
-    assert found[0].startswith("recipes.csv:3")  # the HBM row of recipes.csv
+    # the two short years in a row make one warning: 2026's figures, 2027's, and the total
+    # 300 + 600 = 900 GPUs unmet at least
+    (text,) = found
+    assert "HBM capacity falls short of scenario base's demand in every year 2026–2027" in text
+    assert "buildable by 2026 (96 wafers) supports at most 900 GPUs of P1; " in text
+    assert "demand needs 1,200 (128 wafers" in text
+    assert "by 2027 600 of 1,200 GPUs; at least 900 GPUs will be unmet over 2026–2027" in text
+    assert text.startswith("recipes.csv:3")  # the HBM row of recipes.csv
+    # one short year alone keeps that year's sentence: HBM at 8 wspm in 2025-2026 only
+    case = load_case(data)
+    dem = case.demand[case.demand["year"] < 2027]
+    one = case.for_scenarios({"base": 1.0})
+    one.demand = dem
+    (text,) = [str(f) for f in screen(one) if "HBM" in str(f)]
+    assert "HBM capacity buildable by 2026 (96 wafers) supports at most 900 GPUs of P1" in text
+    assert text.endswith("at least 300 GPUs will be unmet")
 
 
 # --- (5) the cost by site adds up (site_costs.csv) ---------------------------------------------

@@ -50,23 +50,43 @@ def screen_stages(case, reach: pd.DataFrame) -> list[Problem]:
     rows["possible"] = np.nan_to_num(key.map(possible).to_numpy(dtype=float), nan=0.0)
     short = rows[rows["wafers"] - rows["possible"] > np.maximum(TOL * rows["wafers"], 0.5)]
     first_line = case.recipes.groupby("process")[LINE].min()  # -1: a derived recipe
+    short = short.reset_index()
+    short["supports"] = short["gpus"] * short["possible"] / short["wafers"]
+    # consecutive short years of one stage and scenario make one warning, not one a year
+    run = (short.groupby(["scenario", "process"])["year"].diff() != 1).cumsum()
     out: list[Problem] = []
-    for r in short.reset_index().itertuples():  # one warning per short stage-year: few
-        supports = r.gpus * r.possible / r.wafers
-        line = int(first_line.get(r.process, -1))
+    for _, g in short.groupby(run, sort=False):
+        first, last = g.iloc[0], g.iloc[-1]
+        line = int(first_line.get(first.process, -1))
         out.append(
             Noted(
                 "recipes.csv",
                 line if line >= 0 else None,
                 "process",
-                r.process,
-                f"{r.process} capacity buildable by {r.year} ({num(r.possible)} wafers) supports "
-                f"at most {num(supports)} GPUs of {r.products}; demand needs {num(r.gpus)} "
-                f"({num(r.wafers)} wafers, scenario {r.scenario}): at least "
-                f"{num(r.gpus - supports)} GPUs will be unmet",
+                first.process,
+                _shortfall_text(first, last, float((g["gpus"] - g["supports"]).sum())),
                 "warning",
                 "limits: sites.csv existing_wspm, max_wspm, first_build_year, lead_time_years "
-                f"of the {r.process} sites; recipes.csv per_wafer; yields.csv factor",
+                f"of the {first.process} sites; recipes.csv per_wafer; yields.csv factor",
             )
         )
     return out
+
+
+def _shortfall_text(first, last, unmet: float) -> str:
+    """One year: the figures of that year; several: the first and last year and the total."""
+    year = (
+        f"by {first.year} ({num(first.possible)} wafers) supports at most "
+        f"{num(first.supports)} GPUs of {first.products}; demand needs {num(first.gpus)} "
+        f"({num(first.wafers)} wafers, scenario {first.scenario})"
+    )
+    if first.year == last.year:
+        return (
+            f"{first.process} capacity buildable {year}: at least {num(unmet)} GPUs will be unmet"
+        )
+    return (
+        f"{first.process} capacity falls short of scenario {first.scenario}'s demand in every "
+        f"year {first.year}–{last.year}: buildable {year}, and by {last.year} "
+        f"{num(last.supports)} of {num(last.gpus)} GPUs; at least {num(unmet)} GPUs will be "
+        f"unmet over {first.year}–{last.year}"
+    )
