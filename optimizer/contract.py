@@ -12,6 +12,7 @@ COST_COMPONENTS = (
     "site_fixed",
     "energy_capacity",
     "operations",
+    "purchases",
     "energy",
     "carbon",
     "shipping",

@@ -785,13 +785,13 @@ TEMPLATE_ROWS = [
     ),
     (
         "grant_rate",
-        {"site": "US_FAB", "year": 2025, "amount": 1e6, "unit": "USD"},
+        {"site": "US_FAB", "program": "US_FAB", "year": 2025, "amount": 1e6, "unit": "USD"},
         "sites.csv line 3: US_FAB subsidy_rate 0.10 would have to cover $1M more of its builds "
         "in 2025",
     ),
     (
         "grant_cap",
-        {"site": "US_FAB", "amount": 5e6, "unit": "USD"},
+        {"program": "US_FAB", "amount": 5e6, "unit": "USD"},  # the site's own program
         "sites.csv line 3: US_FAB subsidy_cap_musd 100 is $5M short: the grants would have to "
         "reach $105M",
     ),

@@ -321,7 +321,10 @@ def test_data_readme_documents_every_limit():
         for c in (PARAMS if spec.name == "parameters.csv" else spec.columns)
         if c.limit is not None
     ]
-    assert len(limited) == 25  # 20 + recipes 2, yields, tools, tool_use (issue 12)
+    # 20 + recipes 2, yields, tools, tool_use (issue 12); capital_budget_musd, tranches max_musd
+    # + subsidies.csv cap_musd, supply_offers.csv max_wafers_per_year and price (issue 13)
+    # + products.csv unmet_penalty_usd_per_gpu (issue 13)
+    assert len(limited) == 25 + 2 + 1 + 2 + 1
     shown = {(f, c.name): re.search("≤ (\\S+)", c.limit_expected)[1] for f, c in limited}
     assert {k: documented.get(k) for k in shown} == shown
 

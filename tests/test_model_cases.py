@@ -600,6 +600,7 @@ def test_cost_components_sum_to_the_objective(tmp_path):
         "site_fixed",
         "energy_capacity",
         "operations",
+        "purchases",
         "energy",
         "carbon",
         "shipping",

@@ -56,8 +56,28 @@ def built(tmp_path_factory) -> dict[str, tuple[str, object]]:
         products="product,node,gpus_per_wafer\nGPU_N3,,\n",
         recipes="product,process,per_wafer,per_gpu,final\nGPU_N3,N3,40,2,0\nGPU_N3,CoWoS,20,1,1\n",
     )
+    # a minimum regional share is built only where regions.csv gives min_capacity_share
+    floors = write_tiny_case(
+        tmp_path_factory.mktemp("registry") / "floors",
+        regions="region,max_capacity_share,min_capacity_share,from_year\nTW,0.8,0.1,2026\n",
+    )
+    # the offer limit is built only where supply_offers.csv offers an upstream process
+    offers = write_tiny_case(
+        tmp_path_factory.mktemp("registry") / "offers",
+        sites=TINY["sites"] + "TW_P,TW,CoWoS,1000,2000,1000,10,0,1,2025,1.0,0,0,,0\n",
+        products="product,node,gpus_per_wafer\nGPU_N3,,\n",
+        recipes="product,process,per_wafer,per_gpu,final\nGPU_N3,N3,40,2,0\nGPU_N3,CoWoS,20,1,1\n",
+        supply_offers="offer,process,region,first_year,last_year,max_wafers_per_year,"
+        "price_usd_per_wafer\nO1,N3,TW,2025,2030,1000,20000\n",
+    )
+    # tranche rows only with capital_tranches.csv, the budget row only with capital_budget_musd
+    capital = write_tiny_case(
+        tmp_path_factory.mktemp("registry") / "capital",
+        parameters=TINY["parameters"] + "capital_budget_musd,5000,million USD,budget\n",
+        capital_tranches="partner,tranche,max_musd,cost_of_capital\nUSG,extra,200,0.05\n",
+    )
     out: dict[str, tuple[str, object]] = {}
-    for folder in (ROOT / "data", tiny, tools, stages):
+    for folder in (ROOT / "data", tiny, tools, stages, offers, floors, capital):
         case = load_case(folder)
         for mode, options in MODES.items():
             ctx = build_model(case, _scenarios(case), options)
@@ -139,7 +159,20 @@ def test_every_limit_family_has_verify_rows():
 
 def test_concerns_come_after_what_they_require():
     order = [c.name for c in registry.concerns()]
-    assert order == ["capacity", "production", "energy", "finance", "policy", "tools", "risk"]
+    # module names in alphabetical order, each after what it requires (capital needs finance,
+    # finance needs subsidies)
+    assert order == [
+        "capacity",
+        "subsidies",
+        "finance",
+        "capital",
+        "production",
+        "energy",
+        "offers",
+        "policy",
+        "tools",
+        "risk",
+    ]
     for i, c in enumerate(registry.concerns()):
         assert set(c.requires) <= set(order[:i]), c.name
         if c.reads_all:

@@ -76,6 +76,8 @@ HAND = {
     #   2027 13,200 x 1,000 + 4,800 x 1,500 = 20.4M -> 12.0M + 15.6M/1.1 + 20.4M/1.21
     #   = 12,000,000 + 14,181,818.18 + 16,859,504.13 = 43,041,322.31
     "operations": 12.0e6 * DF[0] + 15.6e6 * DF[1] + 20.4e6 * DF[2],
+    # purchases: no supply_offers.csv, nothing bought (the plan predates the component: 0)
+    "purchases": 0.0,
     # energy: 2025 24,000 x 80 = 1,920,000; 2026 1,920,000 + 8,760 x 30 = 2,182,800;
     #   2027 26,400 x 80 + 17,520 x 30 = 2,637,600 -> 6,084,198.35
     "energy": 1_920_000 * DF[0] + 2_182_800 * DF[1] + 2_637_600 * DF[2],
@@ -423,10 +425,11 @@ def test_grant_above_rate_and_cap(tiny: Path) -> None:
     edit(tiny / "grants.csv", "US_B,2025,10000000", "US_B,2025,30000000")
     edit(tiny / "funding.csv", "GOV,US_B,2025,40000000", "GOV,US_B,2025,20000000")
     assert violations(tiny, "grants") == [
-        "grants: build at US_B 2025: 30,000,000 USD grants > 25,000,000 USD allowed "
-        "(subsidy_rate 0.25 x capex 100,000,000 USD)",
-        "grants: site US_B: 30,000,000 USD grants over the horizon > subsidy cap 10,000,000 USD "
-        "(subsidy_cap_musd 10)",
+        # the site's own program is named after it (issue 13: subsidy programs)
+        "grants: build at US_B 2025: 30,000,000 USD grants of program US_B > 25,000,000 USD "
+        "allowed (subsidy_rate 0.25 x capex 100,000,000 USD)",
+        "grants: program US_B: 30,000,000 USD grants over all its builds > its cap 10,000,000 "
+        "USD (subsidy_cap_musd 10)",
     ]
     assert violations(tiny, "funding") == []  # 50M + 20M + 30M = 100M still balances
     assert (
@@ -558,7 +561,8 @@ def test_unknown_site_and_duplicate_rows(tiny: Path) -> None:
         "references: production.csv line 7: site 'XX' is not in sites.csv"
     ]
     assert violations(tiny, "duplicates") == [
-        "duplicates: grants.csv lines 2, 3: more than one row for site US_B, year 2025 (summed)"
+        "duplicates: grants.csv lines 2, 3: more than one row for site US_B, year 2025, program "
+        "US_B (summed)"
     ]
 
 

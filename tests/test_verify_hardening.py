@@ -28,6 +28,7 @@ import pytest
 from fixtures import write_tiny_case
 
 from optimizer.errors import NoPlanError
+from optimizer.plan.schema import BINDING_KEYS
 from optimizer.run import SolveRequest, run_solve
 from optimizer.verify import VerifyResult, command, run_verify_command, verify_plan
 
@@ -343,7 +344,8 @@ def test_binding_row_that_is_not_tight(plan: Path) -> None:
     line = add_row(
         plan / "binding.csv",
         [
-            *("capacity", "base", "TW_FAB", "", "", "", "", "", "", "", "2025"),
+            # family, scenario, site, the other keys blank (as many as the schema has), year
+            *("capacity", "base", "TW_FAB", *[""] * (len(BINDING_KEYS) - 3), "2025"),
             "-100.0",
             "USD (NPV) per wafer",
             "0.0",
@@ -426,13 +428,13 @@ def test_binding_row_of_a_balance_row(plan: Path) -> None:
     line = add_row(
         plan / "binding.csv",
         [
-            *("demand", "base", "", "GPU_N3", "global", "", "", "", "", "", "2025"),
+            *("demand", "base", "", "GPU_N3", "global", *[""] * (len(BINDING_KEYS) - 5), "2025"),
             *("270.0", "USD (NPV) per GPU", "0.0", "$270.00"),
         ],
     )
     assert found(plan, "binding") == [
         f"binding: binding.csv line {line}: demand base / GPU_N3 / global / 2025: family "
-        "'demand' is not a limit family (capacity, site_size, stay_open, contract_supply, "
-        "grant_rate, grant_cap, commitment, max_share, min_share, region_share, concentration, "
-        "tool_supply)"
+        "'demand' is not a limit family (offer_limit, capacity, site_size, stay_open, "
+        "contract_supply, grant_rate, grant_cap, commitment, max_share, min_share, region_share, "
+        "tranche_limit, capital_budget, concentration, tool_supply, min_capacity_share)"
     ]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from optimizer.diagnose import why
 from optimizer.diagnose.forced import Forced, forced_builds
-from optimizer.diagnose.rows import generic_text, groups, lookup, per_site
+from optimizer.diagnose.rows import generic_text, groups, lookup
 from optimizer.diagnose.text import LINE, cell, ref, share, years_text
 from optimizer.model.registry import Explain, Sentence
 from optimizer.render.fmt import usd
@@ -73,27 +73,6 @@ def funding(case, family, rows) -> list[Sentence]:
         )
         out.append((size, f"{head} lack {usd(g['amount'].sum())} of funding: {reason}; {grants}"))
     return out
-
-
-@forced_by_caps
-@per_site
-def grant_rate(case, s, key, g) -> str:
-    return (
-        f"{ref(why.SITES, s[LINE])}: {key['site']} subsidy_rate "
-        f"{share(s['subsidy_rate'])} would have to cover {usd(g['amount'].sum())} more of "
-        f"its builds in {years_text(g['year'])}"
-    )
-
-
-@forced_by_caps
-@per_site
-def grant_cap(case, s, key, g) -> str:
-    cap = s["subsidy_cap_musd"]
-    return (
-        f"{ref(why.SITES, s[LINE])}: {key['site']} subsidy_cap_musd {cell(cap)} is "
-        f"{usd(g['amount'].sum())} short: the grants would have to reach "
-        f"{usd(cap * 1e6 + g['amount'].sum())}"
-    )
 
 
 def partner(family: str) -> Callable:

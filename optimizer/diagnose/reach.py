@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimizer.diagnose.subsidy_bounds import grant_bounds
 from optimizer.diagnose.text import LINE
 
 SHARE_TOL = 1e-9
@@ -30,6 +31,12 @@ def site_reach(case) -> pd.DataFrame:
     lead = s["lead_time_years"].to_numpy()
     room = np.clip(s["max_wspm"].to_numpy() - s["existing_wspm"].to_numpy(), 0.0, None)
     online = first_build + lead
+    # with subsidies.csv: every program of the site's region too (an upper bound, subsidy_bounds)
+    rate, cap = grant_bounds(
+        case,
+        np.clip(s["subsidy_rate"].to_numpy(dtype=float), 0.0, 1.0),
+        s["subsidy_cap_musd"].to_numpy(dtype=float) * 1e6,
+    )
     return pd.DataFrame(
         {
             "site": s["site"].to_numpy(),
@@ -46,8 +53,8 @@ def site_reach(case) -> pd.DataFrame:
             "online_from": online,
             "buildable": (room > 0) & (online <= p.last_year),
             "capex_usd_per_wspm": s["capex_usd_per_wspm"].to_numpy(dtype=float),
-            "subsidy_rate": np.clip(s["subsidy_rate"].to_numpy(dtype=float), 0.0, 1.0),
-            "subsidy_cap_usd": s["subsidy_cap_musd"].to_numpy(dtype=float) * 1e6,
+            "subsidy_rate": rate,
+            "subsidy_cap_usd": cap,
             "energy_mwh_per_wafer": s["energy_mwh_per_wafer"].to_numpy(dtype=float),
         }
     )

@@ -13,6 +13,8 @@ import pandas as pd
 from optimizer.diagnose import why
 from optimizer.diagnose.demand import screen_demand
 from optimizer.diagnose.energy import screen_energy
+from optimizer.diagnose.explain_capital import reachable_musd, screen_budget
+from optimizer.diagnose.explain_min_share import screen_min_shares
 from optimizer.diagnose.forced import Forced, caps_too_tight, forced_builds
 from optimizer.diagnose.reach import funding_options, region_shares, site_reach
 from optimizer.diagnose.stages import screen_stages
@@ -28,6 +30,7 @@ def screen(case) -> list[Problem]:
     reach = site_reach(case)
     forced = forced_builds(case)
     findings = [*_concentration(case, forced), *_finance(case, forced)]
+    findings += screen_min_shares(case)
     findings += _no_capital(case, reach, findings)
     findings += screen_demand(case, reach)
     findings += screen_stages(case, reach)
@@ -140,8 +143,9 @@ def _finance(case, forced: list[Forced]) -> list[Problem]:
         k = f.capital_usd
         if k <= TOL:
             continue
+        out += screen_budget(case, k, why.capital_clause(f))
         elig = f.partners
-        committed = float(elig["max_commitment_musd"].sum()) * 1e6
+        committed = float(reachable_musd(case, elig).sum()) * 1e6  # commitments + tranches
         if committed < k * (1 - TOL):
             first = elig.iloc[0]
             out.append(
@@ -221,7 +225,9 @@ def _min_shares(case, f: Forced, partners: pd.DataFrame) -> list[Problem]:
                     f"{why.capital_clause(f)}",
                 )
             )
-        elif p.max_commitment_musd * 1e6 < need * (1 - TOL):
+        elif float(reachable_musd(case, held[held["partner"] == p.partner]).iloc[0]) * 1e6 < (
+            need * (1 - TOL)
+        ):  # commitment plus tranches (capital_tranches.csv)
             out.append(
                 problem(
                     why.PARTNERS,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimizer.diagnose.explain_offers import offered_wafers
 from optimizer.diagnose.reach import available_by_year
 from optimizer.diagnose.text import TOL, num
 from optimizer.errors import Problem
@@ -44,6 +45,8 @@ def screen_stages(case, reach: pd.DataFrame) -> list[Problem]:
     avail = available_by_year(case, reach).merge(reach[["site", "node", "utilization"]], on="site")
     avail["possible"] = 12.0 * avail["utilization"] * avail["available_wspm"]
     possible = avail.groupby(["year", "node"])["possible"].sum()
+    # wafers buyable from supply offers (supply_offers.csv) count as possible too
+    possible = possible.add(offered_wafers(case), fill_value=0.0)
     key = pd.MultiIndex.from_arrays(
         [rows.index.get_level_values("year"), rows.index.get_level_values("process")]
     )

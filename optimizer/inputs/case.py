@@ -27,6 +27,8 @@ class Params:
     asset_life_years: int = 20
     default_scenario: str = ""
     ramp_up: tuple[float, ...] = ()  # fractions of nameplate in the first years online; then 1.0
+    market_cost_of_capital: float | None = None  # None: no market capital (optimizer/model/capital)
+    capital_budget_musd: float = float("inf")  # cap on all capital raised; inf: none
 
     @property
     def years(self) -> list[int]:
@@ -64,7 +66,9 @@ class Case:
     partner_regions:  partner, region, max_share (empty when absent)
     regions:          region, max_capacity_share, from_year (int), process ("" = group logic;
                       else process or group names separated by ";": recipes.processes_of)
-                      (empty when absent)
+                      (empty when absent). Only rows giving max_capacity_share.
+    min_shares:       region, min_capacity_share, from_year (int), process: the regions.csv rows
+                      giving min_capacity_share (policy_inputs.split_regions; empty when none)
     recipes:          product, process, per_wafer, per_gpu, final (bool): the stages of each
                       product (always present; when recipes.csv is absent: one final row per
                       product, its node at gpus_per_wafer per wafer and 1 per GPU). products'
@@ -74,6 +78,13 @@ class Case:
                       processes.csv, else "logic"), plus processes.csv's other rows
     tools:            tool, year (int), units (empty when absent)
     tool_use:         process, tool, units_per_kwspm (empty when absent)
+    subsidies:        program, region, kind, rate, first_year (int), last_year (int), cap_musd
+                      (inf when uncapped) (empty when absent; optimizer/model/subsidies.py)
+    supply_offers:    offer, process, region, first_year (int), last_year (int),
+                      max_wafers_per_year, price_usd_per_wafer (empty when absent;
+                      optimizer/model/offers.py)
+    capital_tranches: partner, tranche, max_musd, cost_of_capital (None when absent); with
+                      market_cost_of_capital, partners also holds the synthetic partner "market"
     files:            every input file read, name -> path (for hashes in summary.json)
     warnings:         legal but suspicious inputs, printed, never fatal
     overrides:        the --set overrides applied, name -> value as given
@@ -90,11 +101,15 @@ class Case:
     partners: pd.DataFrame
     partner_regions: pd.DataFrame
     regions: pd.DataFrame
+    min_shares: pd.DataFrame
     recipes: pd.DataFrame
     yields: pd.DataFrame
     processes: pd.DataFrame
     tools: pd.DataFrame
     tool_use: pd.DataFrame
+    subsidies: pd.DataFrame
+    supply_offers: pd.DataFrame
+    capital_tranches: pd.DataFrame | None = None  # partner, tranche, max_musd, cost_of_capital
     files: dict[str, Path] = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     overrides: dict[str, str] = field(default_factory=dict)

@@ -14,9 +14,12 @@ import pandas as pd
 
 from optimizer.errors import Problem
 from optimizer.inputs.case import IMPLICIT_PARTNER
+from optimizer.inputs.capital_checks import check_capital
 from optimizer.inputs.convert import did_you_mean
 from optimizer.inputs.csvio import LINE
+from optimizer.inputs.offer_checks import check_offers
 from optimizer.inputs.params import Origin
+from optimizer.inputs.policy_inputs import check_policy
 from optimizer.inputs.references import (
     check_barred_partners,
     check_markets,
@@ -26,6 +29,7 @@ from optimizer.inputs.references import (
     known_text,
     rows,
 )
+from optimizer.inputs.subsidy_checks import check_subsidies
 from optimizer.inputs.supply_checks import check_supply_chain, has_recipes, needed_processes
 
 PROBABILITY_TOLERANCE = 1e-6
@@ -73,6 +77,10 @@ def cross_check(inp: Inputs) -> Findings:
         check_nodes(inp, found)
     check_barred_partners(inp, found)
     check_supply_chain(inp, horizon, found)
+    check_capital(inp, found)
+    check_offers(inp, horizon, found)
+    check_policy(inp, horizon, found)
+    check_subsidies(inp, horizon, found)
     return found
 
 

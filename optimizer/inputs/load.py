@@ -18,6 +18,7 @@ import pandas as pd
 
 import optimizer
 from optimizer.errors import InputError, Problem
+from optimizer.inputs.capital_checks import with_market
 from optimizer.inputs.case import IMPLICIT_PARTNER, Case, Params
 from optimizer.inputs.checks import Inputs, cross_check
 from optimizer.inputs.convert import convert_table, did_you_mean
@@ -30,6 +31,7 @@ from optimizer.inputs.overrides import (
     unknown_file_problems,
 )
 from optimizer.inputs.params import load_params
+from optimizer.inputs.policy_inputs import split_regions
 from optimizer.inputs.recipes import (
     SYNTHESISED,
     case_processes,
@@ -37,12 +39,15 @@ from optimizer.inputs.recipes import (
     filled_products,
 )
 from optimizer.inputs.schema import (
+    CAPITAL_TRANCHES,
     FILES,
     PARAMETERS,
     PARTNER_REGIONS,
     PRODUCTS,
     PRODUCTS_WITH_RECIPES,
     REGIONS,
+    SUBSIDIES,
+    SUPPLY_OFFERS,
     TOOL_USE,
     TOOLS,
     YIELDS,
@@ -254,6 +259,8 @@ def _build(
         asset_life_years=values["asset_life_years"],
         default_scenario=values["default_scenario"] or str(demand["scenario"].iloc[0]),
         ramp_up=values["ramp_up"],
+        market_cost_of_capital=values.get("market_cost_of_capital"),
+        capital_budget_musd=_budget(values.get("capital_budget_musd")),
     )
     sites = t["sites.csv"]
     shipping = t.get("shipping.csv")
@@ -280,12 +287,14 @@ def _build(
                 "max_share": 1.0,
             }
         )
+    partners = with_market(partners, params.market_cost_of_capital)
     recipes = t.get("recipes.csv")
     if recipes is None:
         recipes, products = derived_recipes(t["products.csv"]), t["products.csv"]
     else:
         recipes = recipes.assign(final=recipes["final"] == 1)
         products = filled_products(t["products.csv"], recipes)
+    caps, floors = split_regions(t.get("regions.csv", _empty(REGIONS)))
     return Case(
         data_dir=data_dir.resolve(),
         params=params,
@@ -297,16 +306,25 @@ def _build(
         energy=t.get("energy.csv"),
         partners=partners,
         partner_regions=t.get("partner_regions.csv", _empty(PARTNER_REGIONS)),
-        regions=t.get("regions.csv", _empty(REGIONS)),
+        regions=caps,
+        min_shares=floors,
         recipes=recipes,
         yields=t.get("yields.csv", _empty(YIELDS)),
         processes=case_processes(t.get("processes.csv"), sites, recipes),
         tools=t.get("tools.csv", _empty(TOOLS)),
         tool_use=t.get("tool_use.csv", _empty(TOOL_USE)),
+        subsidies=t.get("subsidies.csv", _empty(SUBSIDIES)),
+        supply_offers=t.get("supply_offers.csv", _empty(SUPPLY_OFFERS)),
+        capital_tranches=t.get("capital_tranches.csv", _empty(CAPITAL_TRANCHES)),
         files=files,
         warnings=warnings,
         overrides=overrides,
     )
+
+
+def _budget(value: object) -> float:
+    """capital_budget_musd: None (blank or absent) is no budget."""
+    return math.inf if value is None else float(value)
 
 
 def _final(df: pd.DataFrame, spec: FileSpec) -> pd.DataFrame:

@@ -16,7 +16,7 @@ first (matched to the file's key columns in order), then `column=value` pairs; e
 match (AND). The key columns are: sites site; products product; demand scenario, year, product,
 market; scenarios scenario; shipping region, market; energy contract; partners partner;
 partner_regions partner, region; regions region, process; recipes product, process; yields process,
-year; processes process; tools tool, year; tool_use process, tool.
+year; processes process; tools tool, year; tool_use process, tool; subsidies program, region.
 
 Overrides are applied to the raw text of the tables, in the order given, before any type
 conversion or check, so an overridden value is validated exactly like a typed one and a problem

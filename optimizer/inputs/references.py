@@ -131,6 +131,7 @@ _REGION_USES = (
     ("shipping.csv", "lane"),
     ("partner_regions.csv", "partner limit"),
     ("regions.csv", "capacity cap"),
+    ("subsidies.csv", "subsidy program"),
 )
 
 

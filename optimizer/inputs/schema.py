@@ -179,6 +179,22 @@ PARAMS: tuple[Col, ...] = (
         required=False,
         default="1",
     ),
+    # capital sources (issue 13, optimizer/model/capital.py): blank = none
+    _fraction(
+        "market_cost_of_capital",
+        "capital from public markets without limit at this rate (blank: none)",
+        required=False,
+        default=math.nan,
+    ),
+    _nonneg(
+        "capital_budget_musd",
+        "cap on all capital raised, million USD (blank: none)",
+        1e8,
+        "million USD",
+        required=False,
+        default=INF,
+        allow_inf=True,
+    ),
 )
 PARAM_BY_NAME = {p.name: p for p in PARAMS}
 
@@ -265,6 +281,14 @@ PRODUCTS = FileSpec(
             limit=1e4,
             unit="GPUs per wafer",
         ),
+        _nonneg(
+            "unmet_penalty_usd_per_gpu",
+            "value to the buyer of one GPU of this product not delivered (empty: the parameter)",
+            1e9,
+            "USD per GPU",
+            required=False,
+            default=math.nan,
+        ),
     ),
     key=("product",),
 )
@@ -277,6 +301,7 @@ PRODUCTS_WITH_RECIPES = replace(
         PRODUCTS.columns[0],
         replace(PRODUCTS.columns[1], required=False, default=""),
         replace(PRODUCTS.columns[2], required=False, default=math.nan),
+        *PRODUCTS.columns[3:],
     ),
 )
 
@@ -388,10 +413,21 @@ PARTNER_REGIONS = FileSpec(
 REGIONS = FileSpec(
     "regions.csv",
     False,
-    "Concentration limits: a region's largest share of the installed capacity of processes.",
+    "Regional limits: a region's largest and smallest share of the installed capacity counted.",
     (
         Col("region", "id", "site region"),
-        _fraction("max_capacity_share", "largest share of the installed capacity counted"),
+        _fraction(
+            "max_capacity_share",
+            "largest share of the installed capacity counted (empty: no cap)",
+            required=False,
+            default=math.nan,
+        ),
+        _fraction(
+            "min_capacity_share",
+            "smallest share of the installed capacity counted (empty: no floor)",
+            required=False,
+            default=math.nan,
+        ),
         _year("from_year", "first year the limit applies"),
         Col(
             "process",
@@ -485,6 +521,65 @@ TOOL_USE = FileSpec(
     key=("process", "tool"),
 )
 
+# --- subsidy programs with time windows (issue 13) ---------------------------------------------
+
+SUBSIDIES = FileSpec(
+    "subsidies.csv",
+    False,
+    "Subsidy programs: a share of the capex of builds decided in a window, up to a shared cap.",
+    (
+        Col("program", "id", "program name (one cap per program, shared by its regions)"),
+        Col("region", "id", "site region whose builds qualify"),
+        Col("kind", "id", "grant or tax_credit (a tax credit is counted as a grant)"),
+        _fraction("rate", "share of the capex of a qualifying build"),
+        _year("first_year", "first build decision year that qualifies"),
+        _year("last_year", "last build decision year that qualifies"),
+        _nonneg(
+            "cap_musd",
+            "most money the program pays over all its builds, million USD",
+            1e8,
+            "million USD",
+            required=False,
+            default=INF,
+            allow_inf=True,
+        ),
+    ),
+    key=("program", "region"),
+)
+
+# --- make or buy (issue 13): foundry capacity the partnership can buy per wafer --------------
+
+SUPPLY_OFFERS = FileSpec(
+    "supply_offers.csv",
+    False,
+    "Wafers of a process the partnership can buy from a foundry instead of making them.",
+    (
+        Col("offer", "id", "offer id"),
+        Col("process", "id", "process offered: run by some site or named in recipes.csv"),
+        Col("region", "id", "region of the foundry selling (a site region or a shipping lane's)"),
+        _year("first_year", "first year the offer can be used"),
+        _year("last_year", "last year the offer can be used"),
+        _nonneg("max_wafers_per_year", "most wafers bought per year", 1e9, "wafers per year"),
+        _nonneg("price_usd_per_wafer", "price per wafer, all costs included", 1e7, "USD per wafer"),
+    ),
+    key=("offer",),
+)
+
+# --- capital sources (issue 13): tranches beyond a partner's commitment ----------------------
+
+CAPITAL_TRANCHES = FileSpec(
+    "capital_tranches.csv",
+    False,
+    "More capital a partner offers beyond its partners.csv commitment, at its own price.",
+    (
+        Col("partner", "id", "partner of partners.csv with a finite max_commitment_musd"),
+        Col("tranche", "id", "tranche name (unique per partner)"),
+        _nonneg("max_musd", "most capital of the tranche, million USD", 1e8, "million USD"),
+        _fraction("cost_of_capital", "return required on the tranche's capital per year"),
+    ),
+    key=("partner", "tranche"),
+)
+
 # Every file of the contract, in the order problems are reported.
 FILES: dict[str, FileSpec] = {
     spec.name: spec
@@ -498,11 +593,14 @@ FILES: dict[str, FileSpec] = {
         ENERGY,
         PARTNERS,
         PARTNER_REGIONS,
+        CAPITAL_TRANCHES,
         REGIONS,
         RECIPES,
         YIELDS,
         PROCESSES,
         TOOLS,
         TOOL_USE,
+        SUPPLY_OFFERS,
+        SUBSIDIES,
     )
 }

@@ -254,6 +254,23 @@ class ModelContext:
                 raise TrivialInfeasibility(fam, bad)
         return fam
 
+    def extend_constraints(self, name: str, terms: pd.DataFrame) -> None:
+        """Add terms to rows of a family an earlier concern built (rows by position in its
+        index): a later concern's columns that feed an existing balance (bought wafers into the
+        stage balance, optimizer/model/offers.py), without the earlier concern knowing them."""
+        fam = self.families[name]
+        if terms.empty:
+            return
+        if fam.terms is None:
+            raise ValueError(f"family {name} has no terms to extend")
+        old = fam.terms
+        rows = np.concatenate([old[0], terms["row"].to_numpy(dtype=np.int64)])
+        blocks = np.concatenate([old[1], terms["block"].to_numpy()])
+        pos = np.concatenate([old[2], terms["pos"].to_numpy(dtype=np.int64)])
+        coefs = np.concatenate([old[3], terms["coef"].to_numpy(dtype=float)])
+        order = np.argsort(rows, kind="stable")
+        fam.terms = (rows[order], blocks[order], pos[order], coefs[order])
+
     def _elastic_terms(self, name: str, index: pd.DataFrame, sense: str) -> pd.DataFrame:
         """Slack variables that let each row of `name` be violated at a penalty."""
         n = len(index)

@@ -1,8 +1,8 @@
-"""Finance: which partners fund which builds, grants, partner limits, and the cost of capital.
+"""Finance: which partners fund which builds, partner limits, and the cost of capital.
 
-Adds `fund[p,s,y]` (only where partner p may fund region(s)), `grant[s,y]` (only where the site
-has a subsidy rate), the total capital raised, the funding balance of each build, grant rate
-and cap, partner commitments and shares (overall and per region), and the financing cost: each
+Adds `fund[p,s,y]` (only where partner p may fund region(s)), the total capital raised, the
+funding balance of each build (its grants come from subsidies.py through ctx.data["grant_terms"]),
+partner commitments and shares (overall and per region), and the financing cost: each
 dollar partner p puts in in year y is repaid as an ordinary annuity at its cost of capital over
 asset_life_years, paid at the end of each year of the loan, i.e. in years y+1 .. y+life (so at a
 rate equal to the discount rate its payments are worth exactly the dollar in year y); only the
@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.diagnose import explain_finance
+from optimizer.model import capital
 from optimizer.model.context import ModelContext, terms_frame
 from optimizer.model.registry import Concern, Family
 
@@ -57,49 +58,21 @@ def add(ctx: ModelContext) -> None:
     fund = fund[fund["forbid"].isna()].drop(columns="forbid").reset_index(drop=True)
     ctx.data["fund"] = fund
     ctx.add_vars("fund", fund[["partner", "site", "year"]], s.usd)
+    capital.add_draws(ctx, fund)  # tranche draws: the commitment rows subtract them
 
-    rate = builds["site"].map(sites["subsidy_rate"]).to_numpy()
-    grants = builds[rate > 0].reset_index(drop=True)
-    grant_rate = rate[rate > 0]
-    ctx.data["grants"] = grants
-    ctx.add_vars("grant", grants[["site", "year"]], s.usd)
     ctx.add_vars("capital", pd.DataFrame({"total": ["all"]}), s.usd)
 
-    # funding balance: sum_p fund + grant = capex * build
+    # funding balance: sum_p fund + sum of the build's grants (subsidies.py) = capex * build
     nb = len(builds)
+    grants = ctx.data["grant_terms"]
     terms = pd.concat(
         [
             terms_frame(fund["build_pos"], "fund", np.arange(len(fund)), 1.0),
-            terms_frame(grants["build_pos"], "grant", np.arange(len(grants)), 1.0),
+            terms_frame(grants["build_pos"], "grant", grants["pos"], 1.0),
             terms_frame(np.arange(nb), "build", builds["build_pos"], -capex_m),
         ]
     )
     ctx.add_constraints("funding", builds[["site", "year"]], terms, "==", 0.0)
-
-    # grants: grant <= subsidy_rate * capex * build; sum_y grant <= cap
-    g = np.arange(len(grants))
-    terms = pd.concat(
-        [
-            terms_frame(g, "grant", g, 1.0),
-            terms_frame(
-                g, "build", grants["build_pos"], -grant_rate * capex_m[grants["build_pos"]]
-            ),
-        ]
-    )
-    ctx.add_constraints("grant_rate", grants[["site", "year"]], terms, "<=", 0.0)
-    cap = grants["site"].map(sites["subsidy_cap_musd"]).to_numpy(dtype=float) * 1e6 / s.usd
-    capped = grants.assign(cap=cap)[np.isfinite(cap)]
-    cap_rows = capped[["site", "cap"]].drop_duplicates("site").reset_index(drop=True)
-    t = capped.reset_index(names="pos").merge(
-        cap_rows[["site"]].reset_index(names="row"), on="site"
-    )
-    ctx.add_constraints(
-        "grant_cap",
-        cap_rows[["site"]],
-        terms_frame(t["row"], "grant", t["pos"], 1.0),
-        "<=",
-        cap_rows["cap"].to_numpy(),
-    )
 
     _add_partner_limits(ctx, fund, partners, builds)
 
@@ -120,12 +93,14 @@ def _add_partner_limits(ctx: ModelContext, fund, partners, builds) -> None:
     ctx.add_constraints("capital_total", pd.DataFrame({"total": ["all"]}), terms, "==", 0.0)
     prow = fund["partner"].map(dict(zip(partners["partner"], range(len(partners)), strict=True)))
 
-    def per_partner(name, mask, sense, share, rhs):
+    def per_partner(name, mask, sense, share, rhs, extra=None):
         sel = partners[mask].reset_index(names="p")
         row_of = dict(zip(sel["p"], range(len(sel)), strict=True))
         f = prow.map(row_of)
         ok = f.notna().to_numpy()
         parts = [terms_frame(f[ok].astype(int), "fund", np.flatnonzero(ok), 1.0)]
+        if extra is not None:
+            parts.append(extra(sel))
         if share is not None:
             parts.append(
                 terms_frame(np.arange(len(sel)), "capital", np.zeros(len(sel)), -share(sel))
@@ -139,6 +114,7 @@ def _add_partner_limits(ctx: ModelContext, fund, partners, builds) -> None:
         "<=",
         None,
         lambda d: d["max_commitment_musd"].to_numpy() * 1e6 / s.usd,
+        extra=lambda d: capital.commitment_terms(ctx, d),  # - tranche draws (capital.py)
     )
     per_partner(
         "max_share",
@@ -191,6 +167,8 @@ def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
     ps["share"] = ps["usd"] / total if total > 0 else 0.0
     ps["max_commitment_usd"] = partners["max_commitment_musd"].to_numpy() * 1e6
     ps["financing_cost_npv_usd"] = ps["partner"].map(by_p["financing_cost_npv_usd"]).fillna(0.0)
+    premium = capital.premium_by_partner(ctx, sol)  # tranche draws at their own rates
+    ps["financing_cost_npv_usd"] += ps["partner"].map(premium).fillna(0.0).to_numpy()
     ps = ps[
         [
             "partner",
@@ -214,7 +192,6 @@ def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
         "funding": fund[fund["usd"] > TINY][["partner", "site", "year", "usd"]].reset_index(
             drop=True
         ),
-        "grants": grants[grants["usd"] > TINY].reset_index(drop=True),
         "partner_summary": ps,
         "builds": b,  # capex_usd and grant_usd columns, merged on the key of builds.csv
     }
@@ -222,7 +199,7 @@ def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
 
 CONCERN = Concern(
     name="finance",
-    requires=("capacity",),
+    requires=("capacity", "subsidies"),
     families=(
         Family(
             name="funding",
@@ -233,26 +210,6 @@ CONCERN = Concern(
             words="funding of every build (partners.csv, partner_regions.csv)",
             binds="the build at {site} in {year} is fully funded",
             infeasible=explain_finance.funding,
-        ),
-        Family(
-            name="grant_rate",
-            kind="limit",
-            elastic=True,
-            source="sites.csv subsidy_rate",
-            unit="USD",
-            words="grant rates (sites.csv subsidy_rate)",
-            binds="{site} receives the full subsidy rate on its {year} build",
-            infeasible=explain_finance.grant_rate,
-        ),
-        Family(
-            name="grant_cap",
-            kind="limit",
-            elastic=True,
-            source="sites.csv subsidy_cap_musd",
-            unit="USD",
-            words="grant caps (sites.csv subsidy_cap_musd)",
-            binds="{site} has used its whole subsidy cap",
-            infeasible=explain_finance.grant_cap,
         ),
         Family(  # a definition: the capital the share limits refer to
             name="capital_total",

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.diagnose import explain_production
+from optimizer.inputs.policy_inputs import penalty_of
 from optimizer.inputs.recipes import stage_table
 from optimizer.model import capacity
 from optimizer.model import stages as stages_module
@@ -103,7 +104,7 @@ def make_terms(ctx: ModelContext, make_pos, row, coef) -> pd.DataFrame:
 
 def add(ctx: ModelContext) -> None:
     prepare(ctx)
-    s, p = ctx.scale, ctx.case.params
+    s = ctx.scale
     dem, ship, flows, make = (ctx.data[k] for k in ("demand", "ship", "flows", "make"))
     own = make[make["col"] >= 0]
     if ctx.options.integer:
@@ -160,12 +161,8 @@ def add(ctx: ModelContext) -> None:
     per_gpu = ship["cost_usd_per_gpu"].to_numpy()
     ctx.add_cost("shipping", "ship", np.arange(len(ship)), w_ship * per_gpu * s.gpus / s.usd)
     u_df = ctx.prob(dem["scenario"]) * ctx.df(dem["year"])
-    ctx.add_cost(
-        "unmet_demand",
-        "unmet",
-        np.arange(len(dem)),
-        u_df * p.unmet_penalty_usd_per_gpu * s.gpus / s.usd,
-    )
+    penalty = penalty_of(ctx.case, dem["product"]).to_numpy()  # products.csv, else parameter
+    ctx.add_cost("unmet_demand", "unmet", np.arange(len(dem)), u_df * penalty * s.gpus / s.usd)
 
 
 def _row_of(frame: pd.DataFrame) -> pd.Series:

@@ -72,7 +72,11 @@ def extract(ctx: ModelContext, sol, prod: pd.DataFrame, shipped: np.ndarray) -> 
     stages, ship = ctx.data["stages"], ctx.data["ship"]
     gpus = ship[ASSEMBLY].assign(gpus=shipped).groupby(ASSEMBLY, as_index=False)["gpus"].sum()
     table = gpus.merge(stages, on=["product", "year"])
-    wafers = prod.groupby(ROW, as_index=False)["wafers"].sum()
+    from optimizer.model.offers import bought  # wafers bought count as supplied (make or buy)
+
+    buy = bought(ctx, sol)
+    supplied = prod if buy.empty else pd.concat([prod[[*ROW, "wafers"]], buy], ignore_index=True)
+    wafers = supplied.groupby(ROW, as_index=False)["wafers"].sum()
     table = table.merge(wafers, on=ROW, how="left").fillna({"wafers": 0.0})
     table["units_made"] = table["wafers"] * table["per_wafer"]
     table["units_needed"] = table["per_gpu"] * table["gpus"]

@@ -74,9 +74,12 @@ BINDING_KEYS = (
     "region",
     "process",
     "tool",
+    "tranche",
+    "program",
+    "offer",
     "year",
 )
-OPTIONAL_BINDING_KEYS = ("process", "tool")
+OPTIONAL_BINDING_KEYS = ("process", "tool", "tranche", "program", "offer")
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -175,7 +178,18 @@ TABLES: tuple[Table, ...] = (
         (_id("partner"), _id("site"), _year(), _num("usd", "USD")),
         ("partner", "site", "year"),
     ),
-    Table("grants", (_id("site"), _year(), _num("usd", "USD")), ("site", "year"), required=False),
+    Table(  # program and kind: subsidy programs (issue 13); older plans have neither
+        "grants",
+        (
+            _id("site"),
+            _year(),
+            _id("program", required=False),
+            _id("kind", required=False),
+            _num("usd", "USD"),
+        ),
+        ("site", "year", "program"),
+        required=False,
+    ),
     Table(
         "partner_summary",
         (
@@ -284,6 +298,33 @@ TABLES: tuple[Table, ...] = (
         "partner_regions",
         (_id("partner"), _id("region"), _num("max_share", "fraction")),
         ("partner", "region"),
+        required=False,
+    ),
+    Table(  # capital by source (optimizer/model/capital.py): commitment, tranche id or market
+        "capital_sources",
+        (
+            _id("partner"),
+            _id("source"),
+            _year(),
+            _num("usd", "USD"),
+            _num("cost_of_capital", "fraction per year"),
+            _num("financing_cost_npv_usd", "USD (NPV)"),
+        ),
+        ("partner", "source", "year"),
+        required=False,
+    ),
+    Table(  # only when supply_offers.csv has offers: wafers bought (make or buy)
+        "purchases",
+        (
+            _id("scenario"),
+            _id("offer"),
+            _id("process"),
+            _id("product"),
+            _year(),
+            _num("wafers", "wafers per year"),
+            _num("cost_usd", "USD"),
+        ),
+        ("scenario", "offer", "product", "year"),
         required=False,
     ),
     Table(  # only when tools are modelled (tools.csv and tool_use.csv)

@@ -21,6 +21,7 @@ COST_LABELS = {
     "site_fixed": "Fixed site costs",
     "energy_capacity": "Energy contract capacity charges",
     "operations": "Wafer operations",
+    "purchases": "Wafers bought from foundry offers",
     "energy": "Energy purchased",
     "carbon": "Carbon price on emissions",
     "shipping": "Shipping GPUs to markets",
@@ -346,6 +347,17 @@ def grants_by_site(plan: Plan) -> pd.DataFrame:
     frame = g.merge(capex, on="site", how="left")
     frame["share_of_capex"] = frame["usd"] / frame["capex_usd"].where(frame["capex_usd"] > 0)
     return frame.sort_values(["usd", "site"], ascending=[False, True]).reset_index(drop=True)
+
+
+def grants_by_program(plan: Plan) -> pd.DataFrame:
+    """program, kind, year, usd: the grants of subsidies.csv programs (issue 13) by year; empty
+    when the plan has only the sites' own programs (named after their sites) or predates them."""
+    g = _grants(plan)
+    if "program" not in g.columns or not (g["program"] != g["site"]).any():
+        return pd.DataFrame(columns=["program", "kind", "year", "usd"])
+    g = g.assign(kind=g["kind"] if "kind" in g.columns else "")
+    frame = g.groupby(["program", "kind", "year"], as_index=False)["usd"].sum()
+    return frame.sort_values(["program", "year"]).reset_index(drop=True)
 
 
 @dataclass(frozen=True)

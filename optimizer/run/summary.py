@@ -20,6 +20,7 @@ import pandas as pd
 
 from optimizer import __version__
 from optimizer.inputs import Case
+from optimizer.inputs.policy_inputs import unmet_penalties
 
 if TYPE_CHECKING:
     from optimizer.run.request import SolveRequest
@@ -138,6 +139,9 @@ def _duals_label(sol, integer: bool) -> str:
 def _params(case: Case) -> dict:
     p = asdict(case.params)
     p["ramp_up"] = list(p["ramp_up"])
+    own = case.products.get("unmet_penalty_usd_per_gpu")
+    if own is not None and own.notna().any():  # products.csv overrides it: the report says so
+        p["unmet_penalty_by_product"] = unmet_penalties(case).to_dict()
     return p
 
 

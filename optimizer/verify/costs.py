@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.contract import COST_COMPONENTS
+from optimizer.inputs.policy_inputs import penalty_of
 from optimizer.verify.formatting import each, fmt
 from optimizer.verify.tolerance import (
     ABS_TOL_FRACTION,
@@ -17,6 +18,13 @@ from optimizer.verify.tolerance import (
 )
 
 COMPONENTS = COST_COMPONENTS
+
+
+def tranche_premium(ctx) -> pd.Series:
+    """Per partner, what its tranche draws add to the financing (optimizer/verify/capital.py)."""
+    from optimizer.verify.capital import tranche_premium as premium
+
+    return premium(ctx)
 
 
 def df_sum(ctx, first: int, last: int) -> float:
@@ -51,6 +59,7 @@ def recompute_by_scenario(ctx) -> pd.DataFrame:
     scen = pd.Index(ctx.probs.index, name="scenario")
     out = pd.DataFrame(0.0, index=scen, columns=list(COMPONENTS))
     out["financing"] = float(financing_rows(ctx)["npv_usd"].sum())
+    out["financing"] += float(tranche_premium(ctx).sum())  # tranche draws at their own rates
 
     g = ctx.grid
     fixed = g["site"].map(ctx.sites["fixed_cost_usd_per_year"]).astype(float)
@@ -63,12 +72,16 @@ def recompute_by_scenario(ctx) -> pd.DataFrame:
     prod = ctx.production
     opex = prod["site"].map(ctx.sites["opex_usd_per_wafer"]).astype(float)
     out["operations"] = by_scenario(prod, prod["wafers"] * opex)
+    from optimizer.verify.offers import purchase_costs  # after costs: offers imports limits
+
+    out["purchases"] = purchase_costs(ctx).reindex(scen, fill_value=0.0)
     lanes = ctx.shipments
     ship = lanes["ship_usd_per_gpu"].fillna(0.0)  # a missing lane is a shipments violation
     out["shipping"] = by_scenario(lanes, lanes["gpus"] * ship)
 
     unmet = ctx["unmet.csv"]
-    out["unmet_demand"] = by_scenario(unmet, unmet["gpus"] * case.params.unmet_penalty_usd_per_gpu)
+    # the penalty of each GPU's product (products.csv unmet_penalty_usd_per_gpu, else the parameter)
+    out["unmet_demand"] = by_scenario(unmet, unmet["gpus"] * penalty_of(case, unmet["product"]))
 
     if ctx.contracts is not None:
         c = ctx.contracts
@@ -114,6 +127,10 @@ def check_costs(ctx) -> tuple[pd.DataFrame, float]:
         }
     )
     floor = max(ABS_TOL_USD, COMPONENT_OBJECTIVE_REL_TOL * abs(objective))
+    # a plan written before a component existed (e.g. purchases) lacks its row: 0 if nothing
+    # recomputes to it
+    older = costs["plan_npv_usd"].isna() & (costs["recomputed_npv_usd"].abs() <= floor)
+    costs.loc[older, "plan_npv_usd"] = 0.0
     for r in each(costs):
         if np.isnan(r.plan_npv_usd):
             f.violate(
@@ -175,6 +192,8 @@ def check_partner_summary(ctx) -> None:
     expected["usd"] = by_partner["usd"].reindex(table.index).fillna(0.0)
     expected["share"] = expected["usd"] / total if total > 0 else 0.0
     expected["financing_cost_npv_usd"] = by_partner["npv_usd"].reindex(table.index).fillna(0.0)
+    premium = tranche_premium(ctx).reindex(table.index).fillna(0.0)
+    expected["financing_cost_npv_usd"] += premium  # tranche draws (verify/capital.py)
     expected["max_share"] = p["max_share"].astype(float)
     expected["min_share"] = p["min_share"].astype(float)
     expected["cost_of_capital"] = p["cost_of_capital"].astype(float)

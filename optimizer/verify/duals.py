@@ -26,6 +26,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from optimizer.inputs.policy_inputs import penalty_of
 from optimizer.verify.context import Context
 from optimizer.verify.formatting import each, fmt
 from optimizer.verify.limits import binding_labels, labelled_rows, limit_families
@@ -245,13 +246,15 @@ def _check_penalty(ctx: Context, table: pd.DataFrame, where: str, tight: bool) -
     """price <= unmet penalty (dual feasibility); with `tight` (complementary slackness holds)
     also price = penalty where the plan leaves demand unmet."""
     f = ctx.findings
-    penalty = float(ctx.case.params.unmet_penalty_usd_per_gpu)
+    # the product's own penalty (products.csv unmet_penalty_usd_per_gpu, else the parameter)
+    table = table.assign(penalty=penalty_of(ctx.case, table["product"]).to_numpy())
+    penalty = table["penalty"]
     tol = _price_tol(table["usd_per_gpu"], penalty)
     for r in each(table[table["usd_per_gpu"] - penalty > tol]):
         f.violate(
             "prices",
             f"{where.format(r)}: usd_per_gpu {fmt(r.usd_per_gpu)} > the unmet penalty "
-            f"{fmt(penalty)} USD/GPU (leaving one more GPU unmet would cost only the penalty)",
+            f"{fmt(r.penalty)} USD/GPU (leaving one more GPU unmet would cost only the penalty)",
         )
     if not tight:
         return
@@ -264,7 +267,7 @@ def _check_penalty(ctx: Context, table: pd.DataFrame, where: str, tight: bool) -
         f.violate(
             "prices",
             f"{where.format(r)}: usd_per_gpu {fmt(r.usd_per_gpu)} but {fmt(gpus)} GPUs are "
-            f"left unmet there, so the price is the unmet penalty {fmt(penalty)} USD/GPU",
+            f"left unmet there, so the price is the unmet penalty {fmt(r.penalty)} USD/GPU",
         )
 
 

@@ -1,5 +1,5 @@
-"""Money constraints: each build fully funded, grant rate and cap, who may fund which region,
-partner commitments and shares.
+"""Money constraints: each build fully funded, who may fund which region, partner commitments
+and shares (grant rates and caps: verify/subsidies.py).
 
 "Capital raised" is partner capital only (funding.csv): grants reduce what partners must raise
 and are not counted in F or in a region's capital (docs/plan-tables.md, docs/model.md).
@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimizer.verify.capital import drawn_by_partner
 from optimizer.verify.context import Context
 from optimizer.verify.formatting import each, fmt
 from optimizer.verify.limits import Family
@@ -47,58 +48,6 @@ def check_funding(ctx: Context) -> None:
             f"USD grants = {fmt(r.raised)} USD, but it must equal {what}",
         )
     ctx.findings.checked("funding", len(rows))
-    _check_grants(ctx, rows)
-
-
-def _grant_limit(ctx: Context, money: pd.DataFrame) -> pd.DataFrame:
-    """grant <= subsidy_rate x capex, for rows of site, capex and granted."""
-    rate = money["site"].map(ctx.sites["subsidy_rate"]).astype(float)
-    return money.assign(subsidy_rate=rate, lhs=money["granted"], rhs=rate * money["capex"])
-
-
-def _grant_caps(ctx: Context, granted: pd.Series) -> pd.DataFrame:
-    """grants over the horizon <= subsidy_cap_musd x 1e6, for grants per site."""
-    cap = ctx.sites["subsidy_cap_musd"].reindex(granted.index).astype(float) * 1e6
-    return pd.DataFrame({"site": granted.index, "lhs": granted.to_numpy(), "rhs": cap.to_numpy()})
-
-
-def grant_rate_rows(ctx: Context) -> pd.DataFrame:
-    """grant <= subsidy_rate x capex (site, year)."""
-    g = ctx.grid[["site", "year"]].copy()
-    wspm = ctx.builds.groupby(["site", "year"])["wspm"].sum()
-    grants = ctx["grants.csv"].groupby(["site", "year"])["usd"].sum()
-    at = pd.MultiIndex.from_frame(g)
-    rate = g["site"].map(ctx.sites["capex_usd_per_wspm"]).astype(float)
-    g["capex"] = rate * at.map(wspm).to_numpy(dtype=float)
-    g["granted"] = at.map(grants).to_numpy(dtype=float)
-    return _grant_limit(ctx, g.fillna({"capex": 0.0, "granted": 0.0}))
-
-
-def grant_cap_rows(ctx: Context) -> pd.DataFrame:
-    """grants over the horizon <= subsidy_cap_musd x 1e6 (site with a finite cap)."""
-    granted = ctx["grants.csv"].groupby("site")["usd"].sum()
-    rows = _grant_caps(ctx, granted.reindex(ctx.sites.index, fill_value=0.0))
-    return rows[np.isfinite(rows["rhs"])]
-
-
-def _check_grants(ctx: Context, rows: pd.DataFrame) -> None:
-    """grant <= subsidy_rate x capex per build; grants per site <= subsidy_cap_musd x 1e6."""
-    f = ctx.findings
-    rows = _grant_limit(ctx, rows)
-    for r in each(rows[exceeds(rows["lhs"], rows["rhs"], ABS_TOL_USD)]):
-        f.violate(
-            "grants",
-            f"build at {r.site} {r.year}: {fmt(r.lhs)} USD grants > {fmt(r.rhs)} USD "
-            f"allowed (subsidy_rate {fmt(r.subsidy_rate)} x capex {fmt(r.capex)} USD)",
-        )
-    per_site = _grant_caps(ctx, ctx["grants.csv"].groupby("site")["usd"].sum())
-    for r in each(per_site[exceeds(per_site["lhs"], per_site["rhs"], ABS_TOL_USD)]):
-        f.violate(
-            "grants",
-            f"site {r.site}: {fmt(r.lhs)} USD grants over the horizon > subsidy cap "
-            f"{fmt(r.rhs)} USD (subsidy_cap_musd {fmt(r.rhs / 1e6)})",
-        )
-    f.checked("grants", len(rows) + len(per_site))
 
 
 def _partner_limits(ctx: Context) -> tuple[pd.DataFrame, float]:
@@ -108,6 +57,8 @@ def _partner_limits(ctx: Context) -> tuple[pd.DataFrame, float]:
     p = ctx.partners[["max_commitment_musd", "min_share", "max_share"]].astype(float).copy()
     p["usd"] = ctx["funding.csv"].groupby("partner")["usd"].sum().reindex(p.index).fillna(0.0)
     p["commitment"] = p["max_commitment_musd"] * 1e6
+    # capital drawn on tranches goes beyond the commitment (capital_tranches.csv, capital.py)
+    p["committed"] = p["usd"] - drawn_by_partner(ctx).reindex(p.index).fillna(0.0)
     p["high"] = p["max_share"] * total
     p["low"] = p["min_share"] * total
     return p.rename_axis("partner").reset_index(), total
@@ -116,7 +67,7 @@ def _partner_limits(ctx: Context) -> tuple[pd.DataFrame, float]:
 def commitment_rows(ctx: Context) -> pd.DataFrame:
     """partner capital <= max_commitment_musd x 1e6 (partner with a finite commitment)."""
     p, _ = _partner_limits(ctx)
-    return p.assign(lhs=p["usd"], rhs=p["commitment"])[np.isfinite(p["commitment"])]
+    return p.assign(lhs=p["committed"], rhs=p["commitment"])[np.isfinite(p["commitment"])]
 
 
 def max_share_rows(ctx: Context) -> pd.DataFrame:
@@ -135,10 +86,10 @@ def check_partners(ctx: Context) -> None:
     """Commitment, min/max share of all partner capital F, and per-region shares."""
     f = ctx.findings
     p, total = _partner_limits(ctx)
-    for r in each(p[exceeds(p["usd"], p["commitment"], ABS_TOL_USD)]):
+    for r in each(p[exceeds(p["committed"], p["commitment"], ABS_TOL_USD)]):
         f.violate(
             "partners",
-            f"partner {r.partner}: {fmt(r.usd)} USD committed > max_commitment_musd "
+            f"partner {r.partner}: {fmt(r.committed)} USD committed > max_commitment_musd "
             f"{fmt(r.max_commitment_musd)} (= {fmt(r.commitment)} USD)",
         )
     share = (p["usd"] / total) if total > 0 else p["usd"] * 0.0
@@ -215,8 +166,6 @@ def annuity_factor(rate: np.ndarray, life: int) -> np.ndarray:
 # the model families (optimizer/model/registry.py) whose rows these checks re-implement
 COVERS = (
     "funding",
-    "grant_rate",
-    "grant_cap",
     "capital_total",
     "commitment",
     "max_share",
@@ -227,10 +176,6 @@ COVERS = (
 CHECKS = {90: check_funding, 100: check_partners}
 # limit family -> its rows, which binding.csv may name (limits.py)
 LIMITS = {
-    "grant_rate": Family(
-        ("site", "year"), "<=", "USD", ABS_TOL_USD, grant_rate_rows, check_funding
-    ),
-    "grant_cap": Family(("site",), "<=", "USD", ABS_TOL_USD, grant_cap_rows, check_funding),
     "commitment": Family(("partner",), "<=", "USD", ABS_TOL_USD, commitment_rows, check_partners),
     "max_share": Family(("partner",), "<=", "USD", ABS_TOL_USD, max_share_rows, check_partners),
     "min_share": Family(("partner",), ">=", "USD", ABS_TOL_USD, min_share_rows, check_partners),

@@ -157,14 +157,16 @@ def check_site_size(ctx: Context) -> None:
     f.checked("open", len(g))
 
 
-def concentration_rows(ctx: Context) -> pd.DataFrame:
-    """installed wspm of a region <= max_capacity_share x all installed, both over the sites
-    whose process the row counts (regions.csv process; blank: group logic) (region, process,
-    year >= from_year)."""
-    regions = ctx.case.regions
+def concentration_rows(
+    ctx: Context, regions: pd.DataFrame | None = None, column: str = "max_capacity_share"
+) -> pd.DataFrame:
+    """installed wspm of a region (lhs) against `column` x all installed (rhs), both over the
+    sites whose process the row counts (regions.csv process; blank: group logic) (region,
+    process, year >= from_year). Default: the caps; min_share_rows passes the floors."""
+    regions = ctx.case.regions if regions is None else regions.reset_index(drop=True)
     if regions.empty:
         return pd.DataFrame(columns=["region", "process", "year", "lhs", "rhs"])
-    rows = regions[["region", "process", "max_capacity_share", "from_year"]].reset_index(drop=True)
+    rows = regions[["region", "process", column, "from_year"]].reset_index(drop=True)
     rows = rows.reset_index(names="cap").merge(pd.DataFrame({"year": ctx.years}), how="cross")
     rows = rows[rows["year"] >= rows["from_year"]].reset_index(drop=True)
     counted = pd.DataFrame(
@@ -186,7 +188,7 @@ def concentration_rows(ctx: Context) -> pd.DataFrame:
     )
     return rows.assign(
         lhs=np.nan_to_num(lhs.to_numpy(dtype=float), nan=0.0),
-        rhs=rows["max_capacity_share"] * rows["total"],
+        rhs=rows[column] * rows["total"],
     )
 
 
@@ -205,6 +207,28 @@ def check_concentration(ctx: Context) -> None:
             f"all regions), over by {fmt(r.lhs - r.rhs)}",
         )
     ctx.findings.checked("concentration", len(rows))
+
+
+def min_share_rows(ctx: Context) -> pd.DataFrame:
+    """installed wspm of a region (lhs) >= min_capacity_share x all installed (rhs)."""
+    return concentration_rows(ctx, ctx.case.min_shares, "min_capacity_share")
+
+
+def check_min_share(ctx: Context) -> None:
+    """Installed capacity of region r >= min_capacity_share x all installed, from from_year,
+    counting the sites of the row's processes only (regions.csv min_capacity_share)."""
+    if ctx.case.min_shares.empty:
+        return
+    rows = min_share_rows(ctx)
+    for r in each(rows[exceeds(rows["rhs"], rows["lhs"])]):
+        counted = f" of {r.process}" if r.process else ""
+        ctx.findings.violate(
+            "min capacity share",
+            f"region {r.region} {r.year}: {fmt(r.lhs)} wspm{counted} installed < {fmt(r.rhs)} "
+            f"required ({fmt(r.min_capacity_share)} x {fmt(r.total)} wspm{counted} installed in "
+            f"all regions), short by {fmt(r.rhs - r.lhs)}",
+        )
+    ctx.findings.checked("min capacity share", len(rows))
 
 
 def check_integer(ctx: Context) -> None:
@@ -267,7 +291,7 @@ def check_nonnegative(ctx: Context) -> None:
 
 
 # the model families (optimizer/model/registry.py) whose rows these checks re-implement
-COVERS = ("site_size", "stay_open", "build_modules", "concentration")
+COVERS = ("site_size", "stay_open", "build_modules", "concentration", "min_capacity_share")
 # rank -> check: verify_plan runs the checks of every module in rank order
 CHECKS = {
     40: check_capacity_table,
@@ -275,6 +299,7 @@ CHECKS = {
     60: check_builds_table,
     70: check_site_size,
     110: check_concentration,
+    115: check_min_share,
     120: check_integer,
     130: check_nonnegative,
 }
@@ -291,5 +316,8 @@ LIMITS = {
         ABS_TOL,
         concentration_rows,
         check_concentration,
+    ),
+    "min_capacity_share": Family(
+        ("region", "process", "year"), ">=", "wspm", ABS_TOL, min_share_rows, check_min_share
     ),
 }

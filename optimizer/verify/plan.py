@@ -25,7 +25,9 @@ _DTYPE = {ID: object, YEAR: int, NUM: float}
 # checked when present (a hand-made or older plan may lack them); columns from the plan schema.
 DECISIONS = ("builds", "capacity", "production", "shipments", "unmet", "energy", "contracts")
 DECISIONS += ("funding", "grants", "partner_summary", "costs")
+DECISIONS += ("purchases",)  # absent: nothing bought (supply_offers.csv)
 DERIVED = ("scenario_costs", "prices", "binding", "tool_use", "stages", "site_costs")
+DERIVED += ("capital_sources",)
 
 
 def _columns(name: str) -> tuple[dict[str, str], dict[str, str]]:

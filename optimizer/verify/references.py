@@ -25,9 +25,10 @@ KEYS: dict[str, tuple[tuple[str, ...], str]] = {
     "energy.csv": (("scenario", "contract", "site", "year"), "sum"),
     "contracts.csv": (("contract",), "first"),
     "funding.csv": (("partner", "site", "year"), "sum"),
-    "grants.csv": (("site", "year"), "sum"),
+    "grants.csv": (("site", "year", "program"), "sum"),
     "partner_summary.csv": (("partner",), "first"),
     "costs.csv": (("component",), "first"),
+    "purchases.csv": (("scenario", "offer", "product", "year"), "sum"),
 }
 
 
@@ -55,8 +56,11 @@ def clean_tables(ctx: Context) -> None:
         ),
     }
     in_horizon = {"capacity.csv", "production.csv", "shipments.csv", "unmet.csv", "energy.csv"}
+    in_horizon.add("purchases.csv")
     first, last = case.params.first_year, case.params.last_year
     for name, table in ctx.plan.tables.items():
+        if name == "grants.csv" and "program" not in table.columns:  # a plan before issue 13
+            table = table.assign(program=table["site"], kind="grant")
         if name in ("energy.csv", "contracts.csv") and case.energy is None:
             table = _energy_not_modelled(ctx, name, table)
         ok = np.ones(len(table), dtype=bool)

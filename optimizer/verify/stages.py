@@ -22,7 +22,10 @@ def stage_rows(ctx: Context) -> pd.DataFrame:
     p = ctx.production.dropna(subset=["per_wafer"]).drop(columns="process", errors="ignore")
     p = p.rename(columns={"site_process": "process"})
     p = p.assign(units=p["wafers"] * p["per_wafer"])
-    made = p.groupby(ROW, as_index=False)[["wafers", "units"]].sum()
+    bought = ctx["purchases.csv"].merge(ctx.stages, on=["product", "process", "year"])
+    bought = bought.assign(units=bought["wafers"] * bought["per_wafer"])  # bought units count
+    both = pd.concat([p[[*ROW, "wafers", "units"]], bought[[*ROW, "wafers", "units"]]])
+    made = both.groupby(ROW, as_index=False)[["wafers", "units"]].sum()
     keys = pd.concat([assembled[["scenario", "product", "year"]], made[ROW[:2] + ["year"]]])
     rows = keys.drop_duplicates().merge(ctx.stages, on=["product", "year"])
     rows = rows.merge(assembled, on=["scenario", "product", "year"], how="left")

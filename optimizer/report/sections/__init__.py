@@ -152,6 +152,8 @@ def warnings(
         penalty_npv = cost_frame.loc[cost_frame["component"] == "unmet_demand", "npv_usd"].sum()
         share = head.gpus_unmet / head.gpus_demanded if head.gpus_demanded else float("nan")
         priced = f" at {money(float(penalty))} per GPU" if penalty is not None else ""
+        if plan.params.get("unmet_penalty_by_product"):  # products.csv sets their own
+            priced = " of each product (costs section)"
         hedged = hedge is not None
         out.append(
             ("In expectation over the scenarios, the" if hedged else "The")

@@ -43,6 +43,8 @@ class CostNumbers:
     by_scenario: pd.DataFrame | None  # statistics.by_scenario, for an unhedged multi-scenario plan
     vss_usd: float | None
     evpi_usd: float | None
+    # product, penalty_usd_per_gpu, gpus, npv_usd, share: only when products.csv sets penalties
+    unmet_by_product: pd.DataFrame | None = None
 
     @property
     def risky(self) -> bool:
@@ -61,7 +63,35 @@ def numbers(plan: Plan, frame: pd.DataFrame, check: statistics.CostCheck) -> Cos
         by_scenario=statistics.by_scenario(plan) if many and not plan.hedged else None,
         vss_usd=_finite(plan.summary.get("vss_usd")),
         evpi_usd=_finite(plan.summary.get("evpi_usd")),
+        unmet_by_product=_unmet_by_product(plan, frame),
     )
+
+
+def _unmet_by_product(plan: Plan, frame: pd.DataFrame) -> pd.DataFrame | None:
+    """The unmet-demand penalty split by product (expected GPUs, NPV at the product's own
+    penalty, share of the cash cost), when products.csv gives per-product penalties."""
+    penalties = plan.params.get("unmet_penalty_by_product")
+    if not penalties:
+        return None
+    unmet = plan["unmet"]
+    p = plan.params
+    first, rate = int(p.get("first_year", 0)), float(p.get("discount_rate", 0.0))
+    weight = unmet["scenario"].map(plan.scenario_weights).fillna(0.0).astype(float)
+    df = (1.0 + rate) ** -(unmet["year"].astype(int) - first)
+    penalty = unmet["product"].map(penalties).astype(float)
+    out = pd.DataFrame(
+        {
+            "product": list(penalties),
+            "penalty_usd_per_gpu": [float(v) for v in penalties.values()],
+        }
+    )
+    gpus = (unmet["gpus"] * weight).groupby(unmet["product"]).sum()
+    npv = (unmet["gpus"] * weight * df * penalty).groupby(unmet["product"]).sum()
+    out["gpus"] = out["product"].map(gpus).fillna(0.0)
+    out["npv_usd"] = out["product"].map(npv).fillna(0.0)
+    cash = float(frame.loc[frame["component"] != "risk_adjustment", "npv_usd"].sum())
+    out["share"] = out["npv_usd"] / cash if cash else math.nan
+    return out
 
 
 def _finite(value: object) -> float | None:
@@ -166,10 +196,35 @@ def section(n: CostNumbers) -> Section:
                 "funding, contracts).",
             )
         )
+    if n.unmet_by_product is not None:
+        section.blocks.append(_unmet_table(n.unmet_by_product))
     value = [] if n.hedged else _stochastic_values(n.vss_usd, n.evpi_usd)
     if value:
         section.blocks.append(para(*value))
     return section
+
+
+def _unmet_table(by: pd.DataFrame):
+    """One line per product: its own penalty, the GPUs it leaves undelivered, their NPV."""
+    return table(
+        "unmet-by-product",
+        "Penalty for GPUs not delivered, by product (NPV)",
+        ("Product", "Penalty per GPU", "GPUs not delivered", "NPV", "Share"),
+        [
+            (
+                r.product,
+                money(r.penalty_usd_per_gpu),
+                number(r.gpus),
+                money(r.npv_usd),
+                pct(r.share),
+            )
+            for r in by.itertuples()
+        ],
+        "lrrrr",
+        note="The penalty is the value to the buyer of a GPU not delivered (products.csv "
+        "unmet_penalty_usd_per_gpu, else the parameter), not a cash cost; the executive summary "
+        "states the cost without it.",
+    )
 
 
 def _stochastic_values(vss: float | None, evpi: float | None) -> list[str]:

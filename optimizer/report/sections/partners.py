@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -38,6 +38,7 @@ class PartnerNumbers:
     regional: pd.DataFrame  # statistics.partner_region_shares
     grants: pd.DataFrame  # statistics.grants_by_site
     hedged: bool
+    programs: pd.DataFrame = field(default_factory=pd.DataFrame)  # grants_by_program
 
 
 def numbers(plan: Plan, head: statistics.Headline) -> PartnerNumbers:
@@ -57,6 +58,7 @@ def numbers(plan: Plan, head: statistics.Headline) -> PartnerNumbers:
         regional=statistics.partner_region_shares(plan) if funded else pd.DataFrame(),
         grants=statistics.grants_by_site(plan) if funded else pd.DataFrame(),
         hedged=plan.hedged,
+        programs=statistics.grants_by_program(plan) if funded else pd.DataFrame(),
     )
 
 
@@ -181,6 +183,22 @@ def section(n: PartnerNumbers) -> Section:
                 total=("Total", money(grants["usd"].sum()), money(grants["capex_usd"].sum()), ""),
                 limit=MAX_ROWS,
                 source="grants.csv",
+            )
+        )
+    programs = n.programs
+    if len(programs):
+        section.blocks.append(
+            table(
+                "subsidy-programs",
+                "Subsidies by program and year",
+                ("Program", "Kind", "Build year", "Paid"),
+                [(r.program, r.kind, str(r.year), money(r.usd)) for r in programs.itertuples()],
+                "llrr",
+                total=("Total", "", "", money(programs["usd"].sum())),
+                limit=MAX_ROWS,
+                source="grants.csv",
+                note="A program pays a share of the capex of builds decided inside its years "
+                "(subsidies.csv); a tax credit is counted as paid in the build year.",
             )
         )
     return section

@@ -20,6 +20,7 @@ KEY = "supply-chain"
 TITLE = "Supply chain"
 COMPONENT_LABELS = {
     "operations": "Operations",
+    "purchases": "Purchases",
     "financing": "Financing",
     "site_fixed": "Fixed site costs",
     "energy": "Energy",

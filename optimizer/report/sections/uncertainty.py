@@ -27,6 +27,7 @@ SHORT_LABELS = {
     "site_fixed": "Site fixed",
     "energy_capacity": "Energy capacity",
     "operations": "Operations",
+    "purchases": "Purchases",
     "energy": "Energy",
     "carbon": "Carbon",
     "shipping": "Shipping",

@@ -1,0 +1,105 @@
+"""Cross-file checks of supply_offers.csv (issue 13, make or buy).
+
+An offer must name a process the case knows (a site runs it or a recipe names it) and a region
+the case knows (a site's region or a shipping.csv lane's), with first_year <= last_year. Offers
+of a product's final (assembly) process are refused: bought GPUs would need region flows the
+model keeps only for regions with sites (docs/model.md "Supply offers"); an offer whose window
+lies outside the horizon is only a warning (it is never used).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from optimizer.inputs.convert import did_you_mean
+from optimizer.inputs.csvio import LINE
+from optimizer.inputs.references import ids, known_text, rows
+
+if TYPE_CHECKING:
+    from optimizer.inputs.checks import Findings, Inputs
+
+FILE = "supply_offers.csv"
+
+
+def _each(df: pd.DataFrame, *columns: str) -> Iterable[tuple]:
+    return zip(*(df[c].tolist() for c in (*columns, LINE)), strict=True)
+
+
+def _union(*sets: set[str] | None) -> set[str] | None:
+    """The union, or None when any part cannot be known (an unreadable id cell)."""
+    if any(s is None for s in sets):
+        return None
+    return set().union(*sets)
+
+
+def _final_processes(inp: Inputs) -> set[str] | None:
+    """Processes that assemble some GPU: recipes.csv final rows, else products.csv node."""
+    if "recipes.csv" in inp.tables:
+        df = rows(inp.tables.get("recipes.csv"), "process", "final")
+        return set(df.loc[df["final"] == 1, "process"])
+    return ids(inp, "products.csv", "node")
+
+
+def check_offers(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) -> None:
+    """Every check of supply_offers.csv that needs another file (its cells are typed already)."""
+    if FILE not in inp.tables or inp.tables.get(FILE) is None:
+        return
+    table = inp.tables[FILE]
+    recipes = ids(inp, "recipes.csv", "process") if "recipes.csv" in inp.tables else set()
+    known = _union(ids(inp, "sites.csv", "node"), recipes)
+    if known is not None:
+        df = rows(table, "process")
+        for value, line in _each(df[~df["process"].isin(known)], "process"):
+            found.error(
+                FILE,
+                line,
+                "process",
+                value,
+                "expected a process some site of sites.csv runs or recipes.csv names"
+                f"{did_you_mean(value, known)} ({known_text(known)})",
+            )
+    final = _final_processes(inp)
+    if final:
+        df = rows(table, "process")
+        for value, line in _each(df[df["process"].isin(final)], "process"):
+            found.error(
+                FILE,
+                line,
+                "process",
+                value,
+                "offers of the final process are not supported yet: "
+                f"{value} assembles GPUs; offer an upstream process of recipes.csv "
+                "(dies, HBM stacks) instead",
+            )
+    lanes = ids(inp, "shipping.csv", "region") if "shipping.csv" in inp.tables else set()
+    regions = _union(ids(inp, "sites.csv", "region"), lanes)
+    if regions is not None:
+        df = rows(table, "region")
+        for value, line in _each(df[~df["region"].isin(regions)], "region"):
+            found.error(
+                FILE,
+                line,
+                "region",
+                value,
+                "expected a region of sites.csv or shipping.csv"
+                f"{did_you_mean(value, regions)} ({known_text(regions)})",
+            )
+    df = rows(table, "first_year", "last_year")
+    backwards = df[df["first_year"] > df["last_year"]]
+    for value, start, line in _each(backwards, "last_year", "first_year"):
+        expected = f"expected a year ≥ first_year ({int(start)}) of the row"
+        found.error(FILE, line, "last_year", value, expected)
+    if horizon is not None:
+        df = df[df["first_year"] <= df["last_year"]]
+        never = df[(df["last_year"] < horizon[0]) | (df["first_year"] > horizon[1])]
+        for value, line in _each(never, "first_year"):
+            found.warn(
+                FILE,
+                line,
+                "first_year",
+                value,
+                f"the offer runs only outside {horizon[0]}-{horizon[1]}: it is never used",
+            )
