@@ -77,19 +77,17 @@ def screen_stages(case, reach: pd.DataFrame) -> list[Problem]:
 
 
 def _shortfall_text(first, last, unmet: float) -> str:
-    """One year: the figures of that year; several: the first and last year and the total."""
-    year = (
-        f"by {first.year} ({num(first.possible)} wafers) supports at most "
-        f"{num(first.supports)} GPUs of {first.products}; demand needs {num(first.gpus)} "
-        f"({num(first.wafers)} wafers, scenario {first.scenario})"
-    )
+    """One year: that year's figures; several: the last year's and the total over the run."""
     if first.year == last.year:
         return (
-            f"{first.process} capacity buildable {year}: at least {num(unmet)} GPUs will be unmet"
+            f"{first.process} capacity buildable by {first.year} ({num(first.possible)} wafers) "
+            f"supports at most {num(first.supports)} GPUs of {first.products}; demand needs "
+            f"{num(first.gpus)} ({num(first.wafers)} wafers, scenario {first.scenario}): at "
+            f"least {num(unmet)} GPUs will be unmet"
         )
     return (
-        f"{first.process} capacity falls short of scenario {first.scenario}'s demand in every "
-        f"year {first.year}–{last.year}: buildable {year}, and by {last.year} "
-        f"{num(last.supports)} of {num(last.gpus)} GPUs; at least {num(unmet)} GPUs will be "
-        f"unmet over {first.year}–{last.year}"
+        f"{first.process} capacity falls short of scenario {first.scenario}'s demand in "
+        f"{first.year}–{last.year}: by {last.year} it supports at most {num(last.supports)} of "
+        f"{num(last.gpus)} GPUs of {first.products}; at least {num(unmet)} GPUs will be unmet "
+        f"over {first.year}–{last.year}"
     )
