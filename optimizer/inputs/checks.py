@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from optimizer.errors import Problem
-from optimizer.inputs.case import IMPLICIT_PARTNER
 from optimizer.inputs.capital_checks import check_capital
+from optimizer.inputs.case import IMPLICIT_PARTNER
 from optimizer.inputs.convert import did_you_mean
 from optimizer.inputs.csvio import LINE
 from optimizer.inputs.offer_checks import check_offers
