@@ -118,7 +118,8 @@ def test_unedited_plan_verifies_with_every_new_check(plan: Path) -> None:
     result = verify_plan(plan, data_of(plan))
     assert result.violations == []
     # the copies (3 demand + 2 sites + 1 partner_regions rows), the scenario costs (1 scenario
-    # x 10 columns: the 9 cost components and the total), the 3 prices and the binding rows were all checked, not skipped
+    # x 10 columns: the 9 cost components and the total), the 3 prices and the binding rows
+    # were all checked, not skipped
     assert result.checks["input copies"] > 0
     assert result.checks["scenario costs"] == 10
     assert result.checks["prices"] == 3

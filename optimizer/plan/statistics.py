@@ -324,7 +324,14 @@ def partners(plan: Plan) -> pd.DataFrame:
     for c in ["max_share", "min_share", "max_commitment_usd", "cost_of_capital"]:
         if c not in frame.columns:
             frame[c] = np.nan
-    frame["headroom_usd"] = frame["max_commitment_usd"] - frame["usd"]
+    # headroom of the commitment: capital drawn from a partner's tranches (capital_sources.csv)
+    # lies beyond its commitment and does not use it up twice
+    committed = frame["usd"]
+    if plan.has("capital_sources") and len(plan["capital_sources"]):
+        src = plan["capital_sources"]
+        beyond = src[src["source"] != "commitment"].groupby("partner")["usd"].sum()
+        committed = frame["usd"] - frame["partner"].map(beyond).fillna(0.0)
+    frame["headroom_usd"] = frame["max_commitment_usd"] - committed
     return frame.sort_values(["usd", "partner"], ascending=[False, True]).reset_index(drop=True)
 
 
@@ -383,7 +390,9 @@ def costs(plan: Plan) -> tuple[pd.DataFrame, CostCheck]:
     # shares of the cash cost: a risk adjustment (CVaR weight) is not paid by anyone
     risk = frame["component"] == "risk_adjustment"
     cash = float(frame.loc[~risk, "npv_usd"].sum())
-    frame["share"] = (frame["npv_usd"] / cash if cash else np.nan).where(~risk)
+    # a plan that costs nothing has no shares (np.nan alone has no .where: the report crashed)
+    share = frame["npv_usd"] / cash if cash else pd.Series(np.nan, index=frame.index)
+    frame["share"] = share.where(~risk)
     return frame, CostCheck(total, objective, diff, relative, relative <= CHECK_TOLERANCE)
 
 

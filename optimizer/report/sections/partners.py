@@ -1,4 +1,4 @@
-"""Who pays: capital by partner, shares per region, grants."""
+"""Who pays: capital by partner and by source, shares per region, grants, make or buy."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from optimizer.plan import statistics
+from optimizer.plan import finance_stats, statistics
 from optimizer.plan.read import Plan
 from optimizer.render import charts
 from optimizer.render.document import (
@@ -18,7 +18,10 @@ from optimizer.render.document import (
 from optimizer.render.fmt import (
     limit,
     money,
+    number,
     pct,
+    price,
+    year,
 )
 from optimizer.report.sections.common import (
     MAX_ROWS,
@@ -39,6 +42,11 @@ class PartnerNumbers:
     grants: pd.DataFrame  # statistics.grants_by_site
     hedged: bool
     programs: pd.DataFrame = field(default_factory=pd.DataFrame)  # grants_by_program
+    sources: pd.DataFrame = field(default_factory=pd.DataFrame)  # finance_stats.capital_by_source
+    capital_limits: pd.DataFrame = field(default_factory=pd.DataFrame)  # binding capital rows
+    held: set[str] = field(default_factory=set)  # partners drawn only for their minimum share
+    make_buy: pd.DataFrame = field(default_factory=pd.DataFrame)  # finance_stats.make_or_buy
+    offers: bool = False  # solved with supply offers (purchases.csv)
 
 
 def numbers(plan: Plan, head: statistics.Headline) -> PartnerNumbers:
@@ -59,6 +67,11 @@ def numbers(plan: Plan, head: statistics.Headline) -> PartnerNumbers:
         grants=statistics.grants_by_site(plan) if funded else pd.DataFrame(),
         hedged=plan.hedged,
         programs=statistics.grants_by_program(plan) if funded else pd.DataFrame(),
+        sources=finance_stats.capital_by_source(plan),
+        capital_limits=finance_stats.capital_limits(plan),
+        held=finance_stats.held_by_min_share(plan),
+        make_buy=finance_stats.make_or_buy(plan),
+        offers=finance_stats.offers_modelled(plan),
     )
 
 
@@ -66,12 +79,14 @@ def section(n: PartnerNumbers) -> Section:
     """Section 5: who pays for the builds, partner by partner and region by region."""
     head, partners, at_limit, fin = n.head, n.partners, n.at_limit, n.financing_usd
     if not len(partners):
-        return Section(
+        section = Section(
             KEY,
             5,
             "Who pays",
             para("No capital is raised: the plan builds nothing that needs funding."),
         )
+        section.blocks.extend(make_or_buy_blocks(n))
+        return section
     top = partners.iloc[0]
     runs = [
         f"Partners put up {money(head.capital_usd)} and government grants "
@@ -201,4 +216,137 @@ def section(n: PartnerNumbers) -> Section:
                 "(subsidies.csv); a tax credit is counted as paid in the build year.",
             )
         )
+    section.blocks.extend(capital_source_blocks(n))
+    section.blocks.extend(make_or_buy_blocks(n))
     return section
+
+
+def capital_source_blocks(n: PartnerNumbers) -> list:
+    """Capital by source (commitments, tranches, market) and what the capital limits are worth;
+    nothing when the capital comes from commitments alone and no capital budget binds."""
+    sources, limits = n.sources, n.capital_limits
+    budget_saving = finance_stats.budget_binds(limits)
+    blocks: list = []
+    if budget_saving is not None:
+        blocks.append(
+            para(
+                f"The capital budget binds: the {money(n.head.capital_usd)} raised is all the "
+                f"budget allows. One more dollar of budget would save {price(budget_saving)} "
+                "(NPV) by building more."
+            )
+        )
+    if not len(sources):
+        return blocks
+    total = float(sources["usd"].sum())
+    rate = finance_stats.marginal_rate(sources, n.held)
+    blocks.append(
+        table(
+            "capital-sources",
+            "Capital by source",
+            ("Partner", "Source", "Kind", "Capital", "Share", "Cost of capital", "Financing (NPV)"),
+            [
+                (
+                    r.partner,
+                    r.source,
+                    r.kind,
+                    money(r.usd),
+                    pct(r.usd / total),
+                    pct(r.cost_of_capital, 2),
+                    money(r.financing_cost_npv_usd),
+                )
+                for r in sources.itertuples()
+            ],
+            "lllrrrr",
+            limit=MAX_ROWS,
+            source="capital_sources.csv",
+            total=(
+                "Total",
+                "",
+                "",
+                money(total),
+                pct(1.0),
+                "",
+                money(sources["financing_cost_npv_usd"].sum()),
+            ),
+            note="Cheapest source first. A tranche is drawn only beyond its partner's "
+            "commitment; market capital comes from the market partner "
+            "(parameters.csv market_cost_of_capital).",
+        )
+    )
+    runs = [
+        f"The capital needed, {money(total)}, is drawn up to a cost of capital of "
+        f"{pct(rate, 2)} (the marginal cost of capital: the dearest source drawn"
+        + (
+            f", leaving out {', '.join(sorted(n.held))}, drawn only to meet a minimum share)."
+            if n.held
+            else ")."
+        )
+    ]
+    # binding.csv's meaning already says what one more dollar saves; the budget is said above
+    runs += [f" {r.sentence}" for r in limits.itertuples() if r.family != "capital_budget"]
+    blocks.append(para(*runs))
+    if len(limits):
+        blocks.append(
+            table(
+                "capital-limits",
+                "Binding capital limits",
+                ("Limit", "Partner", "Tranche", "Year", "Saving per extra dollar (NPV)"),
+                [
+                    (
+                        r.family.replace("_", " "),
+                        r.partner,
+                        r.tranche,
+                        "" if pd.isna(r.year) else year(r.year),
+                        price(r.saving_usd),
+                    )
+                    for r in limits.itertuples()
+                ],
+                "llllr",
+                limit=MAX_ROWS,
+                source="binding.csv",
+                note="The shadow price of each binding limit: what one more dollar of it saves.",
+            )
+        )
+    return blocks
+
+
+def make_or_buy_blocks(n: PartnerNumbers) -> list:
+    """Wafers made against wafers bought from supply offers, by year and process."""
+    if not n.offers:
+        return []
+    frame = n.make_buy
+    if not len(frame):
+        return [para("Supply offers were open but none was used: every wafer is made.")]
+    bought, made = float(frame["bought"].sum()), float(frame["made"].sum())
+    cost = float(frame["cost_usd"].sum())
+    lead = para(
+        f"Make or buy: {number(bought)} wafers are bought from supply offers for "
+        f"{money(cost)} and {number(made)} of the same processes are made "
+        f"({pct(bought / (bought + made))} bought)."
+    )
+    rows = [
+        (
+            year(r.year),
+            r.process,
+            number(r.made),
+            number(r.bought),
+            pct(r.bought_share),
+            money(r.cost_usd),
+        )
+        for r in frame.itertuples()
+    ]
+    return [
+        lead,
+        table(
+            "make-or-buy",
+            "Make or buy by year: wafers made and bought",
+            ("Year", "Process", "Made", "Bought", "Share bought", "Purchase cost"),
+            rows,
+            "llrrrr",
+            limit=MAX_ROWS,
+            source="purchases.csv",
+            total=("Total", "", number(made), number(bought), "", money(cost)),
+            note="Wafers a year (expected over scenarios); the purchase cost in the dollars of "
+            "its year (the purchases cost component is its NPV).",
+        ),
+    ]
