@@ -229,3 +229,23 @@ x = [h.addBinary() for _ in range(30)]
 for i in range(4):
     h.addConstr(sum(int(a[i, j]) * x[j] for j in range(30)) == int(a[i].sum() // 2))
 """
+
+
+# --- comparing hand numbers with a plan -----------------------------------------------------------
+
+HAND_REL = 1e-6  # hand numbers vs the solver: LP optima are vertices, so they agree to rounding
+
+
+def approx(x: float, abs_: float = 1e-6):
+    """pytest.approx at the tolerance hand-computed expectations are held to."""
+    import pytest
+
+    return pytest.approx(x, rel=HAND_REL, abs=abs_)
+
+
+def value(table: pd.DataFrame, column: str, **where: object) -> float:
+    """Sum of `column` over the rows matching `where` (0 when no row matches)."""
+    mask = pd.Series(True, index=table.index)
+    for key, wanted in where.items():
+        mask &= table[key] == wanted
+    return float(table.loc[mask, column].sum())

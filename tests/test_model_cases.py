@@ -17,10 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from casebuilder import solve_and_verify, write_case
+from casebuilder import approx, solve_and_verify, value, write_case
 from fixtures import write_tiny_case
-
-REL = 1e-6  # hand numbers vs the solver: LP optima are vertices, so they agree to rounding
 
 
 def annuity(r: float, life: int) -> float:
@@ -31,18 +29,6 @@ def annuity(r: float, life: int) -> float:
 def cost(result, component: str) -> float:
     costs = result.tables["costs"].set_index("component")["npv_usd"]
     return float(costs[component])
-
-
-def value(table: pd.DataFrame, column: str, **where: object) -> float:
-    """Sum of `column` over the rows matching `where` (0 when no row matches)."""
-    mask = pd.Series(True, index=table.index)
-    for key, wanted in where.items():
-        mask &= table[key] == wanted
-    return float(table.loc[mask, column].sum())
-
-
-def approx(x: float, abs_: float = 1e-6):
-    return pytest.approx(x, rel=REL, abs=abs_)
 
 
 # --- a single site meeting demand ---------------------------------------------------------------

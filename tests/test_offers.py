@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from casebuilder import LOGIC_ONLY, fabplan, solve_and_verify, write_case
+from casebuilder import LOGIC_ONLY, approx, fabplan, solve_and_verify, write_case
 
 from optimizer.verify import verify_plan
 
-REL = 1e-6
 ROOT = Path(__file__).resolve().parents[1]
 # the files of the default data before issue 13 (data/ as issue 12 left it)
 ISSUE_12_FILES = [
@@ -24,10 +23,6 @@ ISSUE_12_FILES = [
     *("products", "recipes", "regions", "scenarios", "shipping", "sites", "tool_use", "tools"),
     "yields",
 ]
-
-
-def approx(x: float, abs_: float = 1e-6):
-    return pytest.approx(x, rel=REL, abs=abs_)
 
 
 def offer(**kw: object) -> dict[str, object]:

@@ -13,16 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from casebuilder import LOGIC_ONLY, solve_and_verify, write_case
+from casebuilder import LOGIC_ONLY, approx, solve_and_verify, write_case
 
 from optimizer.verify import verify_plan
 
-REL = 1e-6
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def approx(x: float, abs_: float = 1e-6):
-    return pytest.approx(x, rel=REL, abs=abs_)
 
 
 def wafers(result, site: str, year: int) -> float:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from casebuilder import LOGIC_ONLY, solve_and_verify, write_case
+from casebuilder import LOGIC_ONLY, approx, solve_and_verify, value, write_case
 
 from optimizer.diagnose import explain_tools
 from optimizer.errors import NoPlanError
@@ -22,19 +22,6 @@ from optimizer.run import SolveRequest, run_solve
 from optimizer.verify import verify_plan
 
 ROOT = Path(__file__).resolve().parents[1]
-REL = 1e-6
-
-
-def approx(x: float, abs_: float = 1e-6):
-    return pytest.approx(x, rel=REL, abs=abs_)
-
-
-def value(table: pd.DataFrame, column: str, **where: object) -> float:
-    """Sum of `column` over the rows matching `where` (0 when no row matches)."""
-    mask = pd.Series(True, index=table.index)
-    for key, wanted in where.items():
-        mask &= table[key] == wanted
-    return float(table.loc[mask, column].sum())
 
 
 # --- (1) a tool limit delays half of a build by one year -----------------------------------------
