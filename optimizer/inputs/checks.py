@@ -7,7 +7,6 @@ target, so one mistake gives one message. Absent optional files are simply not i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -16,7 +15,6 @@ from optimizer.errors import Problem
 from optimizer.inputs.capital_checks import check_capital
 from optimizer.inputs.case import IMPLICIT_PARTNER
 from optimizer.inputs.convert import did_you_mean
-from optimizer.inputs.csvio import LINE
 from optimizer.inputs.offer_checks import check_offers
 from optimizer.inputs.params import Origin
 from optimizer.inputs.policy_inputs import check_policy
@@ -25,6 +23,7 @@ from optimizer.inputs.references import (
     check_markets,
     check_nodes,
     check_regions,
+    each,
     ids,
     known_text,
     rows,
@@ -126,15 +125,10 @@ def _unknown(
     df = rows(inp.tables.get(file), column)
     listed = known_text(known)
     hints: dict[str, str] = {}
-    for value, line in _each(df[~df[column].isin(known)], column):
+    for value, line in each(df[~df[column].isin(known)], column):
         if value not in hints:
             hints[value] = did_you_mean(value, known)
         found.error(file, line, column, value, f"expected {what}{hints[value]} ({listed})")
-
-
-def _each(df: pd.DataFrame, *columns: str) -> Iterable[tuple]:
-    """(value of each column..., line) per row: the few offending rows of a vectorised test."""
-    return zip(*(df[c].tolist() for c in (*columns, LINE)), strict=True)
 
 
 def _line(line: object) -> int | None:
@@ -180,14 +174,14 @@ def _sites(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) -> Non
     f = "sites.csv"
     df = rows(inp.tables.get(f), "existing_wspm", "max_wspm")
     over = df[df["existing_wspm"] > df["max_wspm"]]
-    for value, cap, line in _each(over, "existing_wspm", "max_wspm"):
+    for value, cap, line in each(over, "existing_wspm", "max_wspm"):
         found.error(
             f, line, "existing_wspm", value, f"expected at most max_wspm ({_show(cap)}) of the row"
         )
     if horizon is not None:
         late = rows(inp.tables.get(f), "first_build_year")
         late = late[late["first_build_year"] > horizon[1]]
-        for value, line in _each(late, "first_build_year"):
+        for value, line in each(late, "first_build_year"):
             found.warn(
                 f,
                 line,
@@ -199,7 +193,7 @@ def _sites(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) -> Non
     if needed is not None:
         idle = _first_by(rows(inp.tables.get(f), "node"), "node")
         which = "no recipe of recipes.csv" if has_recipes(inp) else "no product of products.csv"
-        for value, line in _each(idle[~idle["node"].isin(needed)], "node"):
+        for value, line in each(idle[~idle["node"].isin(needed)], "node"):
             found.warn(f, line, "node", value, f"{which} needs this node")
 
 
@@ -208,7 +202,7 @@ def _products(inp: Inputs, found: Findings) -> None:
     demanded = ids(inp, "demand.csv", "product")
     if demanded is not None:
         df = rows(inp.tables.get(f), "product")
-        for value, line in _each(df[~df["product"].isin(demanded)], "product"):
+        for value, line in each(df[~df["product"].isin(demanded)], "product"):
             found.warn(f, line, "product", value, "no demand for this product in demand.csv")
 
 
@@ -222,7 +216,7 @@ def _demand(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) -> No
         _unknown(inp, found, f, "scenario", known, "a scenario of scenarios.csv")
     if horizon is not None:
         df = _outside(rows(inp.tables.get(f), "year"), "year", horizon)
-        for value, line in _each(df, "year"):
+        for value, line in each(df, "year"):
             found.error(
                 f,
                 line,
@@ -253,7 +247,7 @@ def _scenarios(inp: Inputs, found: Findings) -> None:
         if demand_scenarios is not None:
             idle = rows(df, "scenario")
             idle = idle[~idle["scenario"].isin(demand_scenarios)]
-            for value, line in _each(idle, "scenario"):
+            for value, line in each(idle, "scenario"):
                 found.warn(f, line, "scenario", value, "no demand for this scenario in demand.csv")
     chosen = inp.params.get("default_scenario")
     if chosen:
@@ -276,7 +270,7 @@ def _shipping(inp: Inputs, found: Findings) -> None:
     served = ids(inp, f, "market")
     if served is not None:
         demand = _first_by(rows(inp.tables.get("demand.csv"), "market"), "market")
-        for value, line in _each(demand[~demand["market"].isin(served)], "market"):
+        for value, line in each(demand[~demand["market"].isin(served)], "market"):
             found.warn(
                 "demand.csv",
                 line,
@@ -292,14 +286,14 @@ def _energy(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) -> No
         return
     df = rows(inp.tables.get(f), "first_year", "last_year")
     backwards = df[df["first_year"] > df["last_year"]]
-    for value, start, line in _each(backwards, "last_year", "first_year"):
+    for value, start, line in each(backwards, "last_year", "first_year"):
         found.error(
             f, line, "last_year", value, f"expected a year ≥ first_year ({_show(start)}) of the row"
         )
     if horizon is not None:
         df = df[df["first_year"] <= df["last_year"]]
         never = df[(df["last_year"] < horizon[0]) | (df["first_year"] > horizon[1])]
-        for value, line in _each(never, "first_year"):
+        for value, line in each(never, "first_year"):
             found.warn(
                 f,
                 line,
@@ -310,7 +304,7 @@ def _energy(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) -> No
     contracted = ids(inp, f, "region")
     if contracted is not None:
         sites = _first_by(rows(inp.tables.get("sites.csv"), "region"), "region")
-        for value, line in _each(sites[~sites["region"].isin(contracted)], "region"):
+        for value, line in each(sites[~sites["region"].isin(contracted)], "region"):
             found.warn(
                 "sites.csv",
                 line,
@@ -327,7 +321,7 @@ def _partners(inp: Inputs, found: Findings) -> None:
         return
     both = rows(df, "min_share", "max_share")
     wrong = both[both["min_share"] > both["max_share"]]
-    for value, top, line in _each(wrong, "min_share", "max_share"):
+    for value, top, line in each(wrong, "min_share", "max_share"):
         found.error(
             f, line, "min_share", value, f"expected at most max_share ({_show(top)}) of the row"
         )
@@ -373,7 +367,7 @@ def _regions(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) -> N
     if horizon is not None:
         late = rows(inp.tables.get(f), "from_year")
         late = late[late["from_year"] > horizon[1]]
-        for value, line in _each(late, "from_year"):
+        for value, line in each(late, "from_year"):
             found.warn(
                 f,
                 line,

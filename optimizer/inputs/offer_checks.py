@@ -9,23 +9,15 @@ lies outside the horizon is only a warning (it is never used).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from optimizer.inputs.convert import did_you_mean
-from optimizer.inputs.csvio import LINE
-from optimizer.inputs.references import ids, known_text, rows
+from optimizer.inputs.references import check_window, each, ids, known_text, rows
 
 if TYPE_CHECKING:
     from optimizer.inputs.checks import Findings, Inputs
 
 FILE = "supply_offers.csv"
-
-
-def _each(df: pd.DataFrame, *columns: str) -> Iterable[tuple]:
-    return zip(*(df[c].tolist() for c in (*columns, LINE)), strict=True)
 
 
 def _union(*sets: set[str] | None) -> set[str] | None:
@@ -52,7 +44,7 @@ def check_offers(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) 
     known = _union(ids(inp, "sites.csv", "node"), recipes)
     if known is not None:
         df = rows(table, "process")
-        for value, line in _each(df[~df["process"].isin(known)], "process"):
+        for value, line in each(df[~df["process"].isin(known)], "process"):
             found.error(
                 FILE,
                 line,
@@ -64,7 +56,7 @@ def check_offers(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) 
     final = _final_processes(inp)
     if final:
         df = rows(table, "process")
-        for value, line in _each(df[df["process"].isin(final)], "process"):
+        for value, line in each(df[df["process"].isin(final)], "process"):
             found.error(
                 FILE,
                 line,
@@ -78,7 +70,7 @@ def check_offers(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) 
     regions = _union(ids(inp, "sites.csv", "region"), lanes)
     if regions is not None:
         df = rows(table, "region")
-        for value, line in _each(df[~df["region"].isin(regions)], "region"):
+        for value, line in each(df[~df["region"].isin(regions)], "region"):
             found.error(
                 FILE,
                 line,
@@ -87,19 +79,4 @@ def check_offers(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) 
                 "expected a region of sites.csv or shipping.csv"
                 f"{did_you_mean(value, regions)} ({known_text(regions)})",
             )
-    df = rows(table, "first_year", "last_year")
-    backwards = df[df["first_year"] > df["last_year"]]
-    for value, start, line in _each(backwards, "last_year", "first_year"):
-        expected = f"expected a year ≥ first_year ({int(start)}) of the row"
-        found.error(FILE, line, "last_year", value, expected)
-    if horizon is not None:
-        df = df[df["first_year"] <= df["last_year"]]
-        never = df[(df["last_year"] < horizon[0]) | (df["first_year"] > horizon[1])]
-        for value, line in _each(never, "first_year"):
-            found.warn(
-                FILE,
-                line,
-                "first_year",
-                value,
-                f"the offer runs only outside {horizon[0]}-{horizon[1]}: it is never used",
-            )
+    check_window(table, FILE, horizon, found, "the offer runs only outside {}-{}: it is never used")

@@ -42,6 +42,33 @@ class Noted(Problem):
         return f"{text} ({self.detail})" if self.detail and console.verbosity() >= 2 else text
 
 
+def each(df: pd.DataFrame, *columns: str) -> Iterable[tuple]:
+    """(value of each of `columns`..., line) for every row of `df`: what a message cites."""
+    return zip(*(df[c].tolist() for c in (*columns, LINE)), strict=True)
+
+
+def check_window(
+    table: pd.DataFrame,
+    file: str,
+    horizon: tuple[int, int] | None,
+    found: Findings,
+    never: str,
+) -> None:
+    """A first_year..last_year window: last_year before first_year is an error; a window wholly
+    outside the planning horizon is a warning (`never` says what that means for the row)."""
+    df = rows(table, "first_year", "last_year")
+    backwards = df[df["first_year"] > df["last_year"]]
+    for value, start, line in each(backwards, "last_year", "first_year"):
+        expected = f"expected a year ≥ first_year ({int(start)}) of the row"
+        found.error(file, line, "last_year", value, expected)
+    if horizon is None:
+        return
+    df = df[df["first_year"] <= df["last_year"]]
+    outside = df[(df["last_year"] < horizon[0]) | (df["first_year"] > horizon[1])]
+    for value, line in each(outside, "first_year"):
+        found.warn(file, line, "first_year", value, never.format(*horizon))
+
+
 def rows(df: pd.DataFrame | None, *columns: str) -> pd.DataFrame:
     """The cells of `columns` (and LINE) of the rows where they were read fine.
 

@@ -9,13 +9,12 @@ other files' (references.py): a certain typo is an error, a region without sites
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from optimizer.inputs.csvio import LINE
-from optimizer.inputs.references import rows
+from optimizer.inputs.references import check_window, each, rows
 
 if TYPE_CHECKING:
     from optimizer.inputs.checks import Findings, Inputs
@@ -24,42 +23,18 @@ FILE = "subsidies.csv"
 KINDS = ("grant", "tax_credit")
 
 
-def _each(df: pd.DataFrame, *columns: str) -> Iterable[tuple]:
-    return zip(*(df[c].tolist() for c in (*columns, LINE)), strict=True)
-
-
 def check_subsidies(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) -> None:
     """Every check of subsidies.csv when it is present."""
     if FILE not in inp.tables or inp.tables.get(FILE) is None:
         return
     table = inp.tables[FILE]
     kinds = rows(table, "kind")
-    for value, line in _each(kinds[~kinds["kind"].isin(KINDS)], "kind"):
+    for value, line in each(kinds[~kinds["kind"].isin(KINDS)], "kind"):
         found.error(FILE, line, "kind", value, "expected grant or tax_credit")
-    _windows(table, horizon, found)
+    check_window(table, FILE, horizon, found, "the window lies outside {}-{}: no build qualifies")
     _one_per_program(table, "kind", found)
     _one_per_program(table, "cap_musd", found)
     _site_programs(inp, table, found)
-
-
-def _windows(table: pd.DataFrame, horizon: tuple[int, int] | None, found: Findings) -> None:
-    df = rows(table, "first_year", "last_year")
-    backwards = df[df["first_year"] > df["last_year"]]
-    for value, start, line in _each(backwards, "last_year", "first_year"):
-        expected = f"expected a year ≥ first_year ({int(start)}) of the row"
-        found.error(FILE, line, "last_year", value, expected)
-    if horizon is None:
-        return
-    df = df[df["first_year"] <= df["last_year"]]
-    never = df[(df["last_year"] < horizon[0]) | (df["first_year"] > horizon[1])]
-    for value, line in _each(never, "first_year"):
-        found.warn(
-            FILE,
-            line,
-            "first_year",
-            value,
-            f"the window lies outside {horizon[0]}-{horizon[1]}: no build qualifies",
-        )
 
 
 def _one_per_program(table: pd.DataFrame, column: str, found: Findings) -> None:
@@ -87,7 +62,7 @@ def _site_programs(inp: Inputs, table: pd.DataFrame, found: Findings) -> None:
     sites = rows(inp.tables.get("sites.csv"), "site", "subsidy_rate")
     flat = set(sites.loc[sites["subsidy_rate"] > 0, "site"])
     df = rows(table, "program")
-    for value, line in _each(df[df["program"].isin(flat)], "program"):
+    for value, line in each(df[df["program"].isin(flat)], "program"):
         found.error(
             FILE,
             line,

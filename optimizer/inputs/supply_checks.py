@@ -9,7 +9,6 @@ tool_use.csv is only a warning (nothing is wrong, something is merely unused).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -17,7 +16,7 @@ import pandas as pd
 from optimizer.inputs.convert import did_you_mean
 from optimizer.inputs.csvio import BAD, LINE
 from optimizer.inputs.recipes import DEFAULT_GROUP
-from optimizer.inputs.references import Noted, ids, known_text, lines_text, rows
+from optimizer.inputs.references import Noted, each, ids, known_text, lines_text, rows
 
 if TYPE_CHECKING:
     from optimizer.inputs.checks import Findings, Inputs
@@ -47,17 +46,13 @@ def check_supply_chain(inp: Inputs, horizon: tuple[int, int] | None, found: Find
     _region_processes(inp, run, found)
 
 
-def _each(df: pd.DataFrame, *columns: str) -> Iterable[tuple]:
-    return zip(*(df[c].tolist() for c in (*columns, LINE)), strict=True)
-
-
 def _not_run(inp: Inputs, found: Findings, file: str, run: set[str] | None, why: str = "") -> None:
     """An error per row of `file` whose process no site of sites.csv runs."""
     if run is None or file not in inp.tables:
         return
     df = rows(inp.tables.get(file), "process")
     listed = known_text(run)
-    for value, line in _each(df[~df["process"].isin(run)], "process"):
+    for value, line in each(df[~df["process"].isin(run)], "process"):
         found.error(
             file,
             line,
@@ -76,7 +71,7 @@ def _recipes(inp: Inputs, run: set[str] | None, found: Findings) -> None:
     products = ids(inp, "products.csv", "product")
     if products is not None:
         df = rows(recipes, "product")
-        for value, line in _each(df[~df["product"].isin(products)], "product"):
+        for value, line in each(df[~df["product"].isin(products)], "product"):
             found.error(
                 f,
                 line,
@@ -90,7 +85,7 @@ def _recipes(inp: Inputs, run: set[str] | None, found: Findings) -> None:
     finals = finals[finals["final"] == 1]
     again = finals[finals.duplicated("product")]
     first = finals.drop_duplicates("product").set_index("product")[LINE]
-    for value, product, line in _each(again, "final", "product"):
+    for value, product, line in each(again, "final", "product"):
         found.error(
             f,
             line,
@@ -117,12 +112,12 @@ def _products_against(
     df = rows(products, "product")
     staged = set(recipes["product"])
     df = df[~df["product"].isin(set(recipes.loc[recipes["final"].isna(), "product"]))]
-    for value, line in _each(df[~df["product"].isin(staged)], "product"):
+    for value, line in each(df[~df["product"].isin(staged)], "product"):
         found.error(
             f, line, "product", value, "expected rows of this product in recipes.csv (its stages)"
         )
     unfinished = df[df["product"].isin(staged) & ~df["product"].isin(set(finals["product"]))]
-    for value, line in _each(unfinished, "product"):
+    for value, line in each(unfinished, "product"):
         found.error(
             f,
             line,
@@ -135,7 +130,7 @@ def _products_against(
     given = products[~products[BAD] & products["product"].isin(final.index)]
     node = given[given["node"].fillna("") != ""]
     node = node.assign(want=node["product"].map(final["process"]))
-    for value, want, line in _each(node[node["node"] != node["want"]], "node", "want"):
+    for value, want, line in each(node[node["node"] != node["want"]], "node", "want"):
         found.error(
             f,
             line,
@@ -153,7 +148,7 @@ def _products_against(
         index=ratio.index,
         dtype=bool,
     )
-    for value, expect, line in _each(ratio.assign(want=want)[off], "gpus_per_wafer", "want"):
+    for value, expect, line in each(ratio.assign(want=want)[off], "gpus_per_wafer", "want"):
         found.error(
             f,
             line,
@@ -171,7 +166,7 @@ def _yields(inp: Inputs, run: set[str] | None, found: Findings) -> None:
         return
     known = needed | run
     df = rows(inp.tables.get(f), "process")
-    for value, line in _each(df[~df["process"].isin(known)], "process"):
+    for value, line in each(df[~df["process"].isin(known)], "process"):
         found.error(
             f,
             line,
@@ -214,7 +209,7 @@ def _tools(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) -> Non
         found.warn(f, None, None, None, "tool_use.csv is absent: no process uses these tools")
     if horizon is not None:
         df = rows(inp.tables.get(f), "year")
-        for value, line in _each(df[df["year"] > horizon[1]], "year"):
+        for value, line in each(df[df["year"] > horizon[1]], "year"):
             found.warn(f, line, "year", value, f"after last_year ({horizon[1]}): ignored")
 
 
@@ -230,7 +225,7 @@ def _tool_use(inp: Inputs, run: set[str] | None, found: Findings) -> None:
     if supplied is None:
         return
     df = rows(inp.tables.get(f), "tool")
-    for value, line in _each(df[~df["tool"].isin(supplied)], "tool"):
+    for value, line in each(df[~df["tool"].isin(supplied)], "tool"):
         found.error(
             f,
             line,
@@ -252,7 +247,7 @@ def _region_processes(inp: Inputs, run: set[str] | None, found: Findings) -> Non
         groups |= listed
     known = run | groups
     df = rows(inp.tables.get(f), "process")
-    for spec, line in _each(df[df["process"].str.strip() != ""], "process"):
+    for spec, line in each(df[df["process"].str.strip() != ""], "process"):
         for part in (p.strip() for p in spec.split(";")):
             if part not in known:
                 found.error(
