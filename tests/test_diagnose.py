@@ -17,7 +17,7 @@ other regions from building and paying for enough:
   fund nothing at all.
 
 Families that cannot be made infeasible, tested through screening instead:
-- capacity, energy_need, contract_supply: producing less is always allowed and the shortfall
+- capacity, energy_balance, contract_supply: producing less is always allowed and the shortfall
   goes to unmet demand at a penalty -> demand and energy screening warnings below;
 - stay_open: open = 1 in every year satisfies it whatever else happens;
 - site_size with existing capacity: existing_wspm above max_wspm is rejected by validation
@@ -767,10 +767,10 @@ TEMPLATE_ROWS = [
         "(12 x utilization 0.9 x available wspm, max_wspm 2000) in 2026 (scenario base)",
     ),
     (
-        "energy_need",
-        {"scenario": "base", "site": "TW_FAB", "year": 2025, "amount": 1000.0, "unit": "MWh"},
-        "sites.csv line 2: TW_FAB lacks 1,000 MWh of energy in 2025 (scenario base) "
-        "(energy_mwh_per_wafer 3; TW contracts: energy.csv line 2)",
+        "energy_balance",  # per region since issue 14: 1,000 MWh / 8760 h = 0.114 MW
+        {"scenario": "base", "region": "TW", "year": 2025, "amount": 1000.0, "unit": "MWh"},
+        "TW: energy.csv line 2: grid TW_GRID 100 MW available; the fabs lack 1,000 MWh "
+        "(0.114 MW short) in 2025 (scenario base)",
     ),
     (
         "contract_supply",
@@ -803,6 +803,6 @@ TEMPLATE_ROWS = [
 )
 def test_explain_template_names_the_row_to_change(tmp_path, family, row, sentence):
     case = load_case(write_tiny_case(tmp_path / "tiny"))
-    direction = "under" if family == "energy_need" else "over"
+    direction = "under" if family == "energy_balance" else "over"
     (line,) = explain(case, {family: pd.DataFrame([{**row, "direction": direction}])})
     assert line.startswith(sentence), line

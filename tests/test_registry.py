@@ -76,8 +76,17 @@ def built(tmp_path_factory) -> dict[str, tuple[str, object]]:
         parameters=TINY["parameters"] + "capital_budget_musd,5000,million USD,budget\n",
         capital_tranches="partner,tranche,max_musd,cost_of_capital\nUSG,extra,200,0.05\n",
     )
+    # take-or-pay rows only with energy.csv min_take_share; slices (issue 14)
+    power = write_tiny_case(
+        tmp_path_factory.mktemp("registry") / "power",
+        energy=TINY["energy"]
+        .replace("fixed_usd_per_mw_year\n", "fixed_usd_per_mw_year,min_take_share\n")
+        .replace(",0\nUS_GRID", ",0,0.5\nUS_GRID"),
+        slices="slice,day,order,hours\nday,d,0,4380\nnight,d,1,4380\n",
+        availability="source,region,slice,factor\nsolar,,night,0\n",
+    )
     out: dict[str, tuple[str, object]] = {}
-    for folder in (ROOT / "data", tiny, tools, stages, offers, floors, capital):
+    for folder in (ROOT / "data", tiny, tools, stages, offers, floors, capital, power):
         case = load_case(folder)
         for mode, options in MODES.items():
             ctx = build_model(case, _scenarios(case), options)
@@ -168,8 +177,11 @@ def test_concerns_come_after_what_they_require():
         "capital",
         "production",
         "energy",
+        "storage",  # issue 14: generation requires storage (its power_builds.csv rows)
+        "generation",
         "offers",
         "policy",
+        "power_finance",  # after generation, storage and capital
         "tools",
         "risk",
     ]

@@ -436,6 +436,9 @@ def test_binding_row_of_a_balance_row(plan: Path) -> None:
     assert found(plan, "binding") == [
         f"binding: binding.csv line {line}: demand base / GPU_N3 / global / 2025: family "
         "'demand' is not a limit family (offer_limit, capacity, site_size, stay_open, "
-        "contract_supply, grant_rate, grant_cap, commitment, max_share, min_share, region_share, "
-        "tranche_limit, capital_budget, concentration, tool_supply, min_capacity_share)"
+        "contract_supply, take_or_pay, generation_limit, storage_power, storage_energy, "
+        "storage_duration, generation_max_mw, storage_max_mw, "  # issue 14 power builds
+        "grant_rate, grant_cap, commitment, max_share, min_share, "
+        "region_share, tranche_limit, capital_budget, concentration, tool_supply, "
+        "min_capacity_share)"
     ]

@@ -79,4 +79,46 @@ def screen_energy(case, reach: pd.DataFrame) -> list[Problem]:
                 "warning",
             )
         )
+    short = set(grid["region"])
+    return out + _slice_shortfalls(case, need[~need["region"].isin(short)])
+
+
+def _slice_shortfalls(case, need: pd.DataFrame) -> list[Problem]:
+    """Regions enough for the year but short in a time slice (slices.csv): the need in the slice
+    (flat load) against availability x max_mw of the contracts running in the horizon's last
+    year, e.g. "US-AZ in slice winter_h20: solar 0 MW, grid 400 MW; 1,000 MW needed"."""
+    if case.slices is None or need.empty:
+        return []
+    from optimizer.model.slices import availability, slice_table
+
+    slices = slice_table(case)
+    year = case.years[-1]
+    c = case.energy[(case.energy["first_year"] <= year) & (case.energy["last_year"] >= year)]
+    c = c.reset_index(drop=True)
+    factor = availability(case, c, slices)  # [contract, slice]
+    out = []
+    for region, sites in need.groupby("region", sort=True):
+        mw_needed = float(sites["mwh"].sum()) / HOURS_PER_YEAR
+        own = c.index[c["region"] == region].to_numpy()
+        mw = (factor[own] * c["max_mw"].to_numpy()[own, None]).sum(axis=0)
+        worst = int(mw.argmin())
+        if mw_needed - mw[worst] <= TOL * mw_needed:
+            continue
+        terms = ", ".join(
+            f"{c.at[i, 'source']} {c.at[i, 'contract']} {num(mw_of)} MW"
+            for i, mw_of in zip(own, factor[own, worst] * c["max_mw"].to_numpy()[own], strict=True)
+        )
+        first = sites.iloc[0]
+        out.append(
+            problem(
+                why.SITES,
+                int(first["line"]),
+                "energy_mwh_per_wafer",
+                first["energy_mwh_per_wafer"],
+                f"{region} in slice {slices.at[worst, 'slice']}: {terms or 'no contract'}; the "
+                f"{region} sites need {num(mw_needed)} MW at full existing capacity: "
+                f"{num(mw_needed - mw[worst])} MW short in {year}",
+                "warning",
+            )
+        )
     return out

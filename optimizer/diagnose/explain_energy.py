@@ -1,27 +1,60 @@
-"""Why a case is infeasible, for the energy concern's families (energy need, contract supply)."""
+"""Why a case is infeasible, for the energy concern's families (energy balance, contract supply)."""
 
 from __future__ import annotations
 
-from optimizer.diagnose import why
-from optimizer.diagnose.rows import generic_text, groups, lookup, per_site, scenarios_text
+from optimizer.diagnose.rows import generic_text, groups, lookup, scenarios_text
 from optimizer.diagnose.text import LINE, cell, num, ref, years_text
 from optimizer.model.registry import Sentence
 
 
-@per_site
-def energy_need(case, s, key, g) -> str:
-    region = s["region"]
-    contracts = case.energy[case.energy["region"] == region] if case.energy is not None else None
-    serving = (
-        ref("energy.csv", list(contracts[LINE]))
-        if contracts is not None and len(contracts)
-        else "no contract of energy.csv"
-    )
-    return (
-        f"{ref(why.SITES, s[LINE])}: {key['site']} lacks {num(g['amount'].max())} MWh of "
-        f"energy in {years_text(g['year'])}{scenarios_text(g)} (energy_mwh_per_wafer "
-        f"{cell(s['energy_mwh_per_wafer'])}; {region} contracts: {serving})"
-    )
+def energy_balance(case, family, rows) -> list[Sentence]:
+    """A region's shortfall per slice: what its contracts could deliver there, and how many MW
+    the need in that slice exceeds it by ("US-AZ in slice winter_night: solar 0 MW
+    available, ... 400 MW short")."""
+    keys = ["region", "slice"] if "slice" in rows.columns else ["region"]
+    hours = case.slices.set_index("slice")["hours"] if case.slices is not None else None
+    out = []
+    for key, g, size in groups(rows, keys):
+        region = key["region"]
+        contracts = (
+            case.energy[case.energy["region"] == region] if case.energy is not None else None
+        )
+        h = (
+            float(hours.get(key["slice"], 8760.0))
+            if hours is not None and "slice" in key
+            else 8760.0
+        )
+        short_mw = float(g["amount"].max()) / h
+        where = f"{region} in slice {key['slice']}" if "slice" in key else region
+        if contracts is None or not len(contracts):
+            supply = "no contract of energy.csv serves it"
+        else:
+            parts = []
+            for _, c in contracts.iterrows():
+                f = _factor(case, c, key.get("slice"))
+                parts.append(f"{c['source']} {c['contract']} {num(f * c['max_mw'])} MW available")
+            supply = ref("energy.csv", list(contracts[LINE])) + ": " + ", ".join(parts)
+        out.append(
+            (
+                size,
+                f"{where}: {supply}; the fabs lack {num(g['amount'].max())} MWh "
+                f"({num(short_mw)} MW short) in {years_text(g['year'])}{scenarios_text(g)}",
+            )
+        )
+    return out
+
+
+def _factor(case, contract, slice_id) -> float:
+    """Availability of a contract in a slice (availability.csv, else capacity_factor)."""
+    a = case.availability
+    if slice_id is not None and a is not None and not a.empty:
+        hit = a[(a["source"] == contract["source"]) & (a["slice"] == slice_id)]
+        own = hit[hit["region"] == contract["region"]]
+        blank = hit[hit["region"].fillna("") == ""]
+        for h in (own, blank):
+            if len(h):
+                return float(h["factor"].iloc[0])
+    return float(contract["capacity_factor"])
 
 
 def contract_supply(case, family, rows) -> list[Sentence]:

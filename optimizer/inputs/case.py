@@ -110,6 +110,10 @@ class Case:
     subsidies: pd.DataFrame
     supply_offers: pd.DataFrame
     capital_tranches: pd.DataFrame | None = None  # partner, tranche, max_musd, cost_of_capital
+    slices: pd.DataFrame | None = None  # slice, day, order, hours (None when absent: annual)
+    availability: pd.DataFrame | None = None  # source, region ('' = every), slice, factor
+    generation: pd.DataFrame | None = None  # generation.csv: buildable power (issue 14)
+    storage: pd.DataFrame | None = None  # storage.csv: buildable storage (issue 14)
     files: dict[str, Path] = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     overrides: dict[str, str] = field(default_factory=dict)

@@ -15,9 +15,11 @@ from optimizer.errors import Problem
 from optimizer.inputs.capital_checks import check_capital
 from optimizer.inputs.case import IMPLICIT_PARTNER
 from optimizer.inputs.convert import did_you_mean
+from optimizer.inputs.energy_checks import check_energy_slices
 from optimizer.inputs.offer_checks import check_offers
 from optimizer.inputs.params import Origin
 from optimizer.inputs.policy_inputs import check_policy
+from optimizer.inputs.power_checks import check_power
 from optimizer.inputs.references import (
     check_barred_partners,
     check_markets,
@@ -77,6 +79,8 @@ def cross_check(inp: Inputs) -> Findings:
     check_barred_partners(inp, found)
     check_supply_chain(inp, horizon, found)
     check_capital(inp, found)
+    check_energy_slices(inp, found)
+    check_power(inp, found)
     check_offers(inp, horizon, found)
     check_policy(inp, horizon, found)
     check_subsidies(inp, horizon, found)

@@ -372,6 +372,20 @@ ENERGY = FileSpec(
             required=False,
             default=0.0,
         ),
+        _fraction(
+            "min_take_share",
+            "take-or-pay: share of contracted MW x hours x availability paid whether used or not",
+            required=False,
+            default=0.0,
+        ),
+        _nonneg(
+            "min_mw",
+            "smallest MW each contract year; given: MW may change by year in [min_mw, max_mw]",
+            1e7,
+            "MW",
+            required=False,
+            default=float("nan"),  # blank: one MW level for the whole window
+        ),
     ),
     key=("contract",),
 )
@@ -580,6 +594,127 @@ CAPITAL_TRANCHES = FileSpec(
     key=("partner", "tranche"),
 )
 
+# --- power by time slice (issue 14): representative days and availability per slice ---------
+
+SLICES = FileSpec(
+    "slices.csv",
+    False,
+    "Time slices of representative days (absent: one annual energy balance).",
+    (
+        Col("slice", "id", "slice id"),
+        Col("day", "id", "representative day the slice belongs to"),
+        Col(
+            "order",
+            "integer",
+            "position of the slice within its day",
+            lo=0,
+            limit=1000,
+            unit="position",
+        ),
+        Col("hours", "number", "hours per year the slice stands for", lo=0, hi=8760, lo_open=True),
+    ),
+    key=("slice",),
+)
+
+AVAILABILITY = FileSpec(
+    "availability.csv",
+    False,
+    "Share of contracted MW available per source and slice (absent: capacity_factor).",
+    (
+        Col("source", "text", "source of energy.csv"),
+        Col("region", "id", "region (blank: every region)", required=False, default=""),
+        Col("slice", "id", "slice of slices.csv"),
+        _fraction("factor", "share of contracted MW available in the slice"),
+    ),
+    key=("source", "region", "slice"),
+)
+
+# --- power builds (issue 14): new generation and storage partners can build and fund ---------
+
+GENERATION = FileSpec(
+    "generation.csv",
+    False,
+    "New generation that can be built, funded by partners (absent: none is built).",
+    (
+        Col("project", "id", "generation project id"),
+        Col("region", "id", "region of regions.csv whose fabs it serves"),
+        Col("source", "text", "source (its availability.csv rows give output per slice)"),
+        _nonneg("capex_usd_per_kw", "investment per kW built", 1e5, "USD per kW"),
+        _nonneg("fixed_usd_per_kw_year", "fixed O&M per kW online per year", 1e4, "USD per kW-yr"),
+        _nonneg("variable_usd_per_mwh", "variable cost per MWh generated", 1e4, "USD per MWh"),
+        _nonneg("co2_t_per_mwh", "CO2 per MWh generated", 10, "t per MWh"),
+        _nonneg("max_mw", "most MW built over the horizon", 1e6, "MW"),
+        Col(
+            "lead_time_years",
+            "integer",
+            "years from decision to online",
+            lo=0,
+            limit=20,
+            unit="years",
+        ),
+        _year("first_build_year", "first year a build may be decided"),
+        Col(
+            "life_years",
+            "integer",
+            "years online (and of its financing annuity)",
+            lo=1,
+            limit=100,
+            unit="years",
+        ),
+        Col("citation", "text", "where the numbers come from", required=False, default=""),
+    ),
+    key=("project",),
+)
+
+STORAGE = FileSpec(
+    "storage.csv",
+    False,
+    "New storage (batteries) that can be built, funded by partners (absent: none is built).",
+    (
+        Col("project", "id", "storage project id"),
+        Col("region", "id", "region of regions.csv whose fabs it serves"),
+        _nonneg("capex_usd_per_kw", "investment per kW of power built", 1e5, "USD per kW"),
+        _nonneg("capex_usd_per_kwh", "investment per kWh of energy capacity", 1e5, "USD per kWh"),
+        Col(
+            "efficiency",
+            "number",
+            "round-trip efficiency (applied on charging)",
+            lo=0,
+            hi=1,
+            lo_open=True,
+        ),
+        _nonneg("max_mw", "most MW built over the horizon", 1e6, "MW"),
+        Col(
+            "max_hours",
+            "number",
+            "most MWh per MW built (duration)",
+            lo=0,
+            lo_open=True,
+            limit=24,
+            unit="hours",
+        ),
+        Col(
+            "lead_time_years",
+            "integer",
+            "years from decision to online",
+            lo=0,
+            limit=20,
+            unit="years",
+        ),
+        _year("first_build_year", "first year a build may be decided"),
+        Col(
+            "life_years",
+            "integer",
+            "years online (and of its financing annuity)",
+            lo=1,
+            limit=100,
+            unit="years",
+        ),
+        Col("citation", "text", "where the numbers come from", required=False, default=""),
+    ),
+    key=("project",),
+)
+
 # Every file of the contract, in the order problems are reported.
 FILES: dict[str, FileSpec] = {
     spec.name: spec
@@ -591,6 +726,10 @@ FILES: dict[str, FileSpec] = {
         SCENARIOS,
         SHIPPING,
         ENERGY,
+        SLICES,
+        AVAILABILITY,
+        GENERATION,
+        STORAGE,
         PARTNERS,
         PARTNER_REGIONS,
         CAPITAL_TRANCHES,

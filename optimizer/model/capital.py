@@ -141,6 +141,15 @@ def sources(ctx: ModelContext, sol) -> pd.DataFrame:
     pv = financing_pv(ctx, table["cost_of_capital"].to_numpy(dtype=float), table["year"])
     table["financing_cost_npv_usd"] = table["usd"] * pv
     cols = ["partner", "source", "year", "usd", "cost_of_capital", "financing_cost_npv_usd"]
+    from optimizer.model.power_finance import power_funds  # source `power`: at project lives
+
+    power = power_funds(ctx, sol)
+    if len(power):
+        power = power.groupby(["partner", "year", "cost_of_capital"], as_index=False)[
+            ["usd", "financing_cost_npv_usd"]
+        ].sum()
+        power = power[power["usd"] > TINY].assign(source="power")
+        table = pd.concat([table, power[cols]], ignore_index=True)
     return table[cols].sort_values(["partner", "year", "source"]).reset_index(drop=True)
 
 

@@ -30,11 +30,12 @@ def annuity_factor(rate: np.ndarray | float, life: int) -> np.ndarray:
     return np.where(r == 0.0, 1.0 / life, a)
 
 
-def financing_pv(ctx: ModelContext, rate: np.ndarray, year: np.ndarray) -> np.ndarray:
+def financing_pv(ctx: ModelContext, rate: np.ndarray, year: np.ndarray, life=None) -> np.ndarray:
     """NPV (at first_year) per dollar raised in `year` at `rate`: A(r) * sum of df(t) over the
-    payment years t = year+1 .. year+life that lie inside the horizon (an ordinary annuity)."""
+    payment years t = year+1 .. year+life that lie inside the horizon (an ordinary annuity).
+    life: asset_life_years (fabs) unless given per row (power builds' life_years)."""
     p = ctx.case.params
-    life = int(p.asset_life_years)
+    life = int(p.asset_life_years) if life is None else np.asarray(life, dtype=int)
     df_all = ctx.df(ctx.years)
     cum = np.concatenate([[0.0], np.cumsum(df_all)])  # cum[k] = df of the first k years
     first_payment = np.asarray(year, dtype=int) - p.first_year + 1  # index of year y+1
@@ -53,7 +54,9 @@ def add(ctx: ModelContext) -> None:
 
     pr = case.partner_regions
     forbidden = pr[pr["max_share"] <= 0][["partner", "region"]].assign(forbid=True)
-    fund = builds.merge(partners[["partner", "cost_of_capital"]], how="cross")
+    # partners of kind `energy` fund only power builds (power_finance.py)
+    fab_partners = partners[partners["kind"] != "energy"]
+    fund = builds.merge(fab_partners[["partner", "cost_of_capital"]], how="cross")
     fund = fund.merge(forbidden, on=["partner", "region"], how="left")
     fund = fund[fund["forbid"].isna()].drop(columns="forbid").reset_index(drop=True)
     ctx.data["fund"] = fund
@@ -160,8 +163,12 @@ def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
     grants["usd"] = sol.value("grant")
 
     partners = case.partners
-    by_p = fund.groupby("partner")[["usd", "financing_cost_npv_usd"]].sum()
-    total = fund["usd"].sum()
+    from optimizer.model.power_finance import power_funds  # power capital counts too
+
+    power = power_funds(ctx, sol)[["partner", "usd", "financing_cost_npv_usd"]]
+    money = pd.concat([fund[["partner", "usd", "financing_cost_npv_usd"]], power])
+    by_p = money.groupby("partner")[["usd", "financing_cost_npv_usd"]].sum()
+    total = money["usd"].sum()
     ps = partners[["partner", "kind", "max_share", "min_share", "cost_of_capital"]].copy()
     ps["usd"] = ps["partner"].map(by_p["usd"]).fillna(0.0).to_numpy()
     ps["share"] = ps["usd"] / total if total > 0 else 0.0

@@ -77,9 +77,13 @@ BINDING_KEYS = (
     "tranche",
     "program",
     "offer",
+    "slice",
+    "project",
     "year",
 )
 OPTIONAL_BINDING_KEYS = ("process", "tool", "tranche", "program", "offer")
+OPTIONAL_BINDING_KEYS += ("slice",)  # issue 14: contract_supply per time slice
+OPTIONAL_BINDING_KEYS += ("project",)  # issue 14: power builds (generation, storage)
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -170,8 +174,49 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "contracts",
-        (_id("contract"), _id("region"), _id("source"), _num("mw", "MW"), _num("max_mw", "MW")),
+        (
+            _id("contract"),
+            _id("region"),
+            _id("source"),
+            _num("mw", "MW"),
+            _num("max_mw", "MW"),
+            # take-or-pay (issue 14): only when a contract has min_take_share
+            _num("paid_mwh", "MWh", required=False),
+            _num("unused_paid_mwh", "MWh", required=False),
+            _num("unused_paid_usd", "USD", required=False),
+        ),
         ("contract",),
+    ),
+    Table(  # power by time slice (issue 14); older plans have none
+        "dispatch",
+        (
+            _id("scenario"),
+            _year(),
+            _id("region"),
+            _id("slice"),
+            _id("day"),
+            _num("order", "position in the day"),
+            _num("hours", "hours per year"),
+            _id("supplier", blank=True),
+            _id("source"),
+            _num("mwh", "MWh"),
+        ),
+        ("scenario", "year", "region", "slice", "supplier"),
+        required=False,
+    ),
+    Table(  # issue 14: per year of contracts with min_mw or take-or-pay; absent: none
+        "contract_years",
+        (
+            _id("scenario"),
+            _id("contract"),
+            _year(),
+            _num("mw", "MW"),
+            _num("used_mwh", "MWh"),
+            _num("unused_paid_mwh", "MWh"),
+            _num("unused_paid_usd", "USD"),
+        ),
+        ("scenario", "contract", "year"),
+        required=False,
     ),
     Table(
         "funding",
@@ -311,6 +356,42 @@ TABLES: tuple[Table, ...] = (
             _num("financing_cost_npv_usd", "USD (NPV)"),
         ),
         ("partner", "source", "year"),
+        required=False,
+    ),
+    Table(  # only with generation.csv or storage.csv: MW (and MWh) built per project and year
+        "power_builds",
+        (
+            _id("project"),
+            _id("kind"),
+            _id("region"),
+            _id("source"),
+            _year(),
+            _num("mw", "MW"),
+            _num("mwh", "MWh"),
+            _num("capex_usd", "USD"),
+        ),
+        ("project", "year"),
+        required=False,
+    ),
+    Table(  # only with storage.csv: charge, discharge and state of charge per slice
+        "storage_operation",
+        (
+            _id("scenario"),
+            _id("project"),
+            _id("region"),
+            _year(),
+            _id("slice"),
+            _num("charge_mwh", "MWh per year"),
+            _num("discharge_mwh", "MWh per year"),
+            _num("soc_mwh", "MWh at the end of the slice on one represented day"),
+        ),
+        ("scenario", "project", "year", "slice"),
+        required=False,
+    ),
+    Table(  # only with generation.csv or storage.csv: who funds each power build
+        "power_funding",
+        (_id("partner"), _id("project"), _year(), _num("usd", "USD")),
+        ("partner", "project", "year"),
         required=False,
     ),
     Table(  # only when supply_offers.csv has offers: wafers bought (make or buy)

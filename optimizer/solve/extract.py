@@ -84,6 +84,14 @@ def site_cost_table(ctx: ModelContext, sol: Solution) -> pd.DataFrame:
         if component not in COST_COMPONENTS:
             continue  # the risk terms are no cost of any site
         index = ctx.blocks[block].index
+        split = ctx.data.get("site_split", {}).get(block)
+        if split is not None:  # a region's block shared by its sites (energy, issue 14)
+            share = split(ctx, sol).merge(pd.DataFrame({"pos": pos, "coef": coef}), on="pos")
+            value = share["coef"] * share["share"] * sol.x[block][share["pos"]] * ctx.scale.usd
+            parts.append(
+                pd.DataFrame({"site": share["site"], "component": component, "npv_usd": value})
+            )
+            continue
         if component == "shipping":  # a lane's cost, from a region: no one site's
             site = np.full(len(pos), "", dtype=object)
         elif "site" in index.columns:

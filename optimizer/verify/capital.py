@@ -22,7 +22,8 @@ OWN = ("commitment", "market")  # sources at the partner's own cost_of_capital
 
 
 def _sources(ctx: Context) -> pd.DataFrame | None:
-    return ctx.plan.derived.get(NAME)
+    s = ctx.plan.derived.get(NAME)  # source `power` (issue 14): power_funding.csv, power_builds.py
+    return s if s is None else s[s["source"] != "power"]
 
 
 def _tranches(ctx: Context) -> pd.DataFrame:
@@ -87,6 +88,8 @@ def capital_budget_rows(ctx: Context) -> pd.DataFrame:
     if not math.isfinite(budget):
         return pd.DataFrame(columns=["lhs", "rhs"])
     total = float(ctx["funding.csv"]["usd"].sum())
+    if "power_funding.csv" in ctx.tables:  # issue 14: power capital counts in the budget
+        total += float(ctx["power_funding.csv"]["usd"].sum())
     return pd.DataFrame({"lhs": [total], "rhs": [budget * 1e6]})
 
 

@@ -49,7 +49,10 @@ def financing_rows(ctx) -> pd.DataFrame:
         float
     )
     fund["npv_usd"] = fund["usd"] * fund["pv_per_usd"]
-    return fund
+    from optimizer.verify.power_builds import power_financing_rows  # issue 14: power capital
+
+    power = power_financing_rows(ctx)
+    return fund if power.empty else pd.concat([fund, power], ignore_index=True)
 
 
 def recompute_by_scenario(ctx) -> pd.DataFrame:
@@ -96,6 +99,21 @@ def recompute_by_scenario(ctx) -> pd.DataFrame:
         ]
         charge = c["fixed_usd_per_mw_year"].astype(float) * ctx.mw.reindex(c.index).astype(float)
         out["energy_capacity"] = float((charge * np.asarray(years)).sum())
+        cy = ctx["contract_years.csv"]  # issue 14: take-or-pay paid unused; MW per year
+        if len(cy):
+            out["energy"] += by_scenario(cy, cy["unused_paid_usd"])
+            yearly = c.index[c["min_mw"].notna()] if "min_mw" in c.columns else c.index[:0]
+            m = cy[cy["contract"].isin(yearly)].drop_duplicates(["contract", "year"])
+            fix = m["contract"].map(c["fixed_usd_per_mw_year"]).astype(float)
+            out["energy_capacity"] += float((fix * m["mw"] * ctx.df(m["year"])).sum())
+            mw = ctx.mw.reindex(yearly).astype(float)  # contracts.csv mw of these is their max
+            out["energy_capacity"] -= float(
+                (c.loc[yearly, "fixed_usd_per_mw_year"].astype(float) * mw).to_numpy()
+                @ np.asarray(years)[c.index.get_indexer(yearly)]
+            )
+        from optimizer.verify.power_builds import power_costs  # issue 14: generation builds
+
+        power_costs(ctx, out)
     return out
 
 

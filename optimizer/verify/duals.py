@@ -28,6 +28,7 @@ import pandas as pd
 
 from optimizer.inputs.policy_inputs import penalty_of
 from optimizer.verify.context import Context
+from optimizer.verify.energy_slices import energy_values
 from optimizer.verify.formatting import each, fmt
 from optimizer.verify.limits import binding_labels, labelled_rows, limit_families
 from optimizer.verify.tolerance import ABS_TOL, REL_TOL, allowed
@@ -295,16 +296,8 @@ def implied_prices(ctx: Context) -> pd.DataFrame:
     p["capacity_shadow"] = label.map(_binding_prices(ctx, "capacity")).fillna(0.0).to_numpy()
     p["energy_value"] = 0.0
     if ctx.contracts is not None:
-        e = ctx["energy.csv"]
-        e = e[e["mwh"] > ABS_TOL][["scenario", "contract", "site", "year", "csv_line"]].copy()
-        c = ctx.contracts
-        rate = e["contract"].map(c["price_usd_per_mwh"]).astype(float) + e["contract"].map(
-            c["co2_t_per_mwh"]
-        ).astype(float) * float(ctx.case.params.carbon_price_usd_per_t)
-        pdf = ctx.probs.reindex(e["scenario"]).to_numpy(dtype=float) * ctx.df(e["year"])
-        supply = e["scenario"].astype(str) + " / " + e["contract"] + " / " + e["year"].astype(str)
-        shadow = supply.map(_binding_prices(ctx, "contract_supply")).fillna(0.0).to_numpy()
-        e["value"] = pdf * rate.to_numpy() - shadow
+        # per MWh of need, from contract_supply / take_or_pay shadows (slices: issue 14)
+        e = energy_values(ctx, lambda family: _binding_prices(ctx, family))
         p = p.merge(
             e[["scenario", "site", "year", "contract", "value"]],
             on=["scenario", "site", "year"],

@@ -53,15 +53,29 @@ def check_funding(ctx: Context) -> None:
 def _partner_limits(ctx: Context) -> tuple[pd.DataFrame, float]:
     """Per partner (every one): capital raised and its commitment and share limits in USD, and
     all partner capital F."""
-    total = float(ctx["funding.csv"]["usd"].sum())
+    money = _capital(ctx)
+    total = float(money["usd"].sum())
     p = ctx.partners[["max_commitment_musd", "min_share", "max_share"]].astype(float).copy()
-    p["usd"] = ctx["funding.csv"].groupby("partner")["usd"].sum().reindex(p.index).fillna(0.0)
+    p["usd"] = money.groupby("partner")["usd"].sum().reindex(p.index).fillna(0.0)
     p["commitment"] = p["max_commitment_musd"] * 1e6
     # capital drawn on tranches goes beyond the commitment (capital_tranches.csv, capital.py)
     p["committed"] = p["usd"] - drawn_by_partner(ctx).reindex(p.index).fillna(0.0)
     p["high"] = p["max_share"] * total
     p["low"] = p["min_share"] * total
     return p.rename_axis("partner").reset_index(), total
+
+
+def _capital(ctx: Context) -> pd.DataFrame:
+    """partner, region, usd of all partner capital: funding.csv and (issue 14) power_funding.csv
+    (a power project's region from generation.csv / storage.csv)."""
+    fund = ctx["funding.csv"].assign(region=lambda d: d["site"].map(ctx.sites["region"]))
+    if "power_funding.csv" not in ctx.tables or ctx["power_funding.csv"].empty:
+        return fund
+    from optimizer.verify.power_builds import projects
+
+    power = ctx["power_funding.csv"]
+    power = power.assign(region=power["project"].map(projects(ctx).set_index("project")["region"]))
+    return pd.concat([fund, power], ignore_index=True)
 
 
 def commitment_rows(ctx: Context) -> pd.DataFrame:
@@ -105,8 +119,7 @@ def check_partners(ctx: Context) -> None:
                 f"({fmt(getattr(r, usd_col))} USD)",
             )
     f.checked("partners", 3 * len(p))
-    fund = ctx["funding.csv"].assign(region=lambda d: d["site"].map(ctx.sites["region"]))
-    _check_partner_regions(ctx, fund)
+    _check_partner_regions(ctx, _capital(ctx))
 
 
 def _region_shares(fund: pd.DataFrame, limits: pd.DataFrame) -> pd.DataFrame:
@@ -125,9 +138,8 @@ def _region_shares(fund: pd.DataFrame, limits: pd.DataFrame) -> pd.DataFrame:
 def region_share_rows(ctx: Context) -> pd.DataFrame:
     """capital of a partner for a region's sites <= max_share x all partner capital for them
     (partner_regions.csv rows with 0 < max_share < 1)."""
-    fund = ctx["funding.csv"].assign(region=lambda d: d["site"].map(ctx.sites["region"]))
     pr = ctx.case.partner_regions[["partner", "region", "max_share"]]
-    return _region_shares(fund, pr[(pr["max_share"] > 0) & (pr["max_share"] < 1)])
+    return _region_shares(_capital(ctx), pr[(pr["max_share"] > 0) & (pr["max_share"] < 1)])
 
 
 def _check_partner_regions(ctx: Context, fund: pd.DataFrame) -> None:
@@ -135,7 +147,8 @@ def _check_partner_regions(ctx: Context, fund: pd.DataFrame) -> None:
     for the region's sites <= max_share x all partner capital for them."""
     f = ctx.findings
     pr = ctx.case.partner_regions[["partner", "region", "max_share"]]
-    forbidden = fund.merge(pr[pr["max_share"] <= 0], on=["partner", "region"])
+    fab = fund[fund["site"].notna()] if "site" in fund else fund  # power: power_builds.py
+    forbidden = fab.merge(pr[pr["max_share"] <= 0], on=["partner", "region"])
     forbidden = forbidden[forbidden["usd"] > ABS_TOL_USD]
     for r in each(forbidden):
         f.violate(

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.verify.context import Context
+from optimizer.verify.energy_slices import annual_mwh_per_mw, mw_by_year, slice_supply_rows
 from optimizer.verify.formatting import each, fmt
 from optimizer.verify.limits import Family
 from optimizer.verify.tolerance import ABS_TOL, ABS_TOL_USD, differs, exceeds
@@ -148,6 +149,11 @@ def _deliverable(ctx: Context) -> pd.DataFrame:
     d["mw"] = d["contract"].map(ctx.mw).astype(float)
     d["cf"] = d["contract"].map(contracts["capacity_factor"]).astype(float)
     d["rhs"] = HOURS_PER_YEAR * d["cf"] * d["mw"]
+    if ctx.case.slices is not None or len(ctx["contract_years.csv"]):
+        # issue 14: sum_l hours x availability per MW, and MW per year (energy_slices.py)
+        d = d.drop(columns="mw").merge(mw_by_year(ctx), on=["contract", "year"], how="left")
+        d["cf"] = d["contract"].map(annual_mwh_per_mw(ctx)).astype(float) / HOURS_PER_YEAR
+        d["rhs"] = HOURS_PER_YEAR * d["cf"] * d["mw"]
     return d
 
 
@@ -155,8 +161,10 @@ def contract_supply_rows(ctx: Context) -> pd.DataFrame:
     """MWh drawn from a contract <= 8760 x capacity_factor x MW (scenario, contract, year of
     the contract)."""
     if ctx.contracts is None:
-        return pd.DataFrame(columns=["scenario", "contract", "year", "lhs", "rhs"])
-    d = _deliverable(ctx)
+        return pd.DataFrame(columns=["scenario", "contract", "year", "slice", "lhs", "rhs"])
+    if ctx.case.slices is not None:  # issue 14: one row per time slice
+        return slice_supply_rows(ctx)
+    d = _deliverable(ctx).assign(slice="")
     first = d["contract"].map(ctx.contracts["first_year"]).astype(int)
     last = d["contract"].map(ctx.contracts["last_year"]).astype(int)
     return d[(d["year"] >= first) & (d["year"] <= last)]
@@ -200,6 +208,10 @@ def check_energy(ctx: Context) -> None:
     need["drawn"] = pd.MultiIndex.from_frame(need[["scenario", "site", "year"]]).map(drawn)
     need["drawn"] = need["drawn"].fillna(0.0)
     bad = exceeds(need["needed"], need["drawn"])
+    if ctx.case.generation is not None or ctx.case.storage is not None:
+        # issue 14: power builds supply the region, not a site; energy_slices.py checks the
+        # region's balance per slice with their dispatch.csv rows
+        bad &= False
     for r in each(need[bad]):
         f.violate(
             "energy use",
@@ -283,7 +295,7 @@ def _check_energy_table(ctx: Context, e: pd.DataFrame) -> None:
 
 
 # the model families (optimizer/model/registry.py) whose rows these checks re-implement
-COVERS = ("demand", "region_balance", "capacity", "energy_need", "contract_supply")
+COVERS = ("demand", "region_balance", "capacity", "energy_balance", "contract_supply")
 # rank -> check: verify_plan runs the checks of every module in rank order
 CHECKS = {
     10: check_demand,
@@ -298,6 +310,11 @@ LIMITS = {
         ("scenario", "site", "year"), "<=", "wafer", ABS_TOL, capacity_rows, check_capacity
     ),
     "contract_supply": Family(
-        ("scenario", "contract", "year"), "<=", "MWh", ABS_TOL, contract_supply_rows, check_energy
+        ("scenario", "contract", "year", "slice"),
+        "<=",
+        "MWh",
+        ABS_TOL,
+        contract_supply_rows,
+        check_energy,
     ),
 }

@@ -29,6 +29,11 @@ KEYS: dict[str, tuple[tuple[str, ...], str]] = {
     "partner_summary.csv": (("partner",), "first"),
     "costs.csv": (("component",), "first"),
     "purchases.csv": (("scenario", "offer", "product", "year"), "sum"),
+    "dispatch.csv": (("scenario", "region", "year", "slice", "supplier", "source"), "sum"),
+    "contract_years.csv": (("scenario", "contract", "year"), "first"),
+    "power_builds.csv": (("project", "year"), "sum"),  # issue 14: power builds
+    "power_funding.csv": (("partner", "project", "year"), "sum"),
+    "storage_operation.csv": (("scenario", "project", "year", "slice"), "first"),
 }
 
 
@@ -54,9 +59,19 @@ def clean_tables(ctx: Context) -> None:
             set() if case.energy is None else set(case.energy["contract"]),
             "energy.csv",
         ),
+        "project": (  # issue 14: generation.csv and storage.csv
+            {
+                str(x)
+                for t in (case.generation, case.storage)
+                if t is not None
+                for x in t["project"]
+            },
+            "generation.csv or storage.csv",
+        ),
     }
     in_horizon = {"capacity.csv", "production.csv", "shipments.csv", "unmet.csv", "energy.csv"}
-    in_horizon.add("purchases.csv")
+    in_horizon.update({"purchases.csv", "dispatch.csv", "contract_years.csv"})
+    in_horizon.update({"power_builds.csv", "power_funding.csv", "storage_operation.csv"})
     first, last = case.params.first_year, case.params.last_year
     for name, table in ctx.plan.tables.items():
         if name == "grants.csv" and "program" not in table.columns:  # a plan before issue 13

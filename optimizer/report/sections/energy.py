@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from optimizer.plan import statistics
+from optimizer.plan import power_stats, statistics
 from optimizer.plan.read import Plan
-from optimizer.render import charts
+from optimizer.render import charts, charts_power
 from optimizer.render.document import (
     Figure,
     Section,
@@ -46,6 +46,12 @@ class EnergyNumbers:
     mix: pd.DataFrame  # statistics.energy_mix
     years: str  # "2025–2040"
     hedged: bool
+    # issue 14 (each empty / None when the plan lacks the table)
+    power_builds: pd.DataFrame = field(default_factory=pd.DataFrame)  # builds_and_funders
+    days: pd.DataFrame = field(default_factory=pd.DataFrame)  # representative_days
+    firm_share: float | None = None
+    co2: pd.DataFrame = field(default_factory=pd.DataFrame)  # co2_by_source
+    take_or_pay: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def numbers(plan: Plan, head: statistics.Headline, cost_frame: pd.DataFrame) -> EnergyNumbers:
@@ -64,6 +70,11 @@ def numbers(plan: Plan, head: statistics.Headline, cost_frame: pd.DataFrame) -> 
         mix=statistics.energy_mix(plan) if modelled else pd.DataFrame(),
         years=years_text(plan),
         hedged=plan.hedged,
+        power_builds=power_stats.builds_and_funders(plan),
+        days=power_stats.representative_days(plan) if modelled else pd.DataFrame(),
+        firm_share=power_stats.firm_share(plan) if modelled else None,
+        co2=power_stats.co2_by_source(plan) if modelled else pd.DataFrame(),
+        take_or_pay=power_stats.take_or_pay(plan),
     )
 
 
@@ -161,6 +172,7 @@ def section(n: EnergyNumbers) -> Section:
     mix = n.mix
     if len(mix):
         section.blocks.append(Figure(charts.energy_mix(mix), "Energy by source per year."))
+    section.blocks.extend(power_blocks(n))
     section.blocks.append(
         table(
             "energy-by-year",
@@ -191,3 +203,129 @@ def section(n: EnergyNumbers) -> Section:
         )
     )
     return section
+
+
+def power_blocks(n: EnergyNumbers) -> list:
+    """Issue 14: builds and funders, the dispatch chart, firm share, CO2 by source and
+    take-or-pay paid but unused; each part only when the plan has its table."""
+    blocks: list = []
+    b = n.power_builds
+    if len(b):
+        blocks.append(
+            table(
+                "power-builds",
+                "Generation and storage built, and who financed them",
+                (
+                    "Project",
+                    "Kind",
+                    "Region",
+                    "Source",
+                    "From",
+                    "MW",
+                    "MWh",
+                    "Capex",
+                    "Financed by",
+                ),
+                [
+                    (
+                        r.project,
+                        r.kind,
+                        r.region,
+                        r.source,
+                        year(r.year),
+                        number(r.mw, 1),
+                        number(r.mwh, 1) if r.mwh > 0 else "",
+                        money(r.capex_usd),
+                        r.funders or "—",
+                    )
+                    for r in b.itertuples()
+                ],
+                "llllrrrrl",
+                limit=MAX_ROWS,
+                source="power_builds.csv and power_funding.csv",
+                total=("Total", "", "", "", "", number(b["mw"].sum(), 1), "", "", ""),
+                note="MWh is a storage project's energy capacity; financed by: each partner's "
+                "share of the project's funding.",
+            )
+        )
+    if len(n.days):
+        blocks.append(
+            Figure(
+                charts_power.dispatch(n.days),
+                "Average MW by source in each time slice of one representative day per region "
+                "(the latest year, the day with the most solar and wind); storage charging "
+                "below zero; the black line is the fab load.",
+            )
+        )
+    runs = []
+    if n.firm_share is not None:
+        runs.append(
+            f"Firm share: {pct(n.firm_share)} of the energy delivered comes from sources "
+            "available in every time slice (grid, nuclear, gas and storage; not solar or wind). "
+        )
+    t = n.take_or_pay
+    if len(t):
+        runs.append(
+            f"Take-or-pay: {number(t['unused_paid_mwh'].sum())} MWh are paid for but not used, "
+            f"costing {money(t['unused_paid_usd'].sum())} over the horizon "
+            f"({plural_contracts(len(t))})."
+        )
+    if runs:
+        blocks.append(para(*runs))
+    co2 = n.co2
+    if len(co2) and co2["mwh"].sum() > 0:
+        total = float(co2["co2_t"].sum())
+        blocks.append(
+            table(
+                "co2-by-source",
+                "CO2 by source (whole horizon)",
+                ("Source", "Energy (MWh)", "CO2 (t)", "Share of CO2", "t CO2/MWh"),
+                [
+                    (
+                        str(r.source),
+                        number(r.mwh),
+                        number(r.co2_t),
+                        pct(r.co2_t / total) if total > 0 else "",
+                        number(r.co2_t / r.mwh, 3) if r.mwh > 0 else "",
+                    )
+                    for r in co2.itertuples()
+                ],
+                "lrrrr",
+                source="energy.csv",
+                total=("Total", number(co2["mwh"].sum()), number(total), "", ""),
+                note="Energy drawn on contracts (energy.csv); the output of generation built "
+                "in the plan is in the dispatch chart."
+                if len(n.power_builds)
+                else "",
+            )
+        )
+    if len(t):
+        blocks.append(
+            table(
+                "take-or-pay",
+                "Take-or-pay: energy paid for but not used",
+                ("Contract", "MWh paid", "MWh paid, unused", "Cost of unused"),
+                [
+                    (
+                        r.contract,
+                        number(r.paid_mwh),
+                        number(r.unused_paid_mwh),
+                        money(r.unused_paid_usd),
+                    )
+                    for r in t.itertuples()
+                ],
+                "lrrr",
+                source="energy.csv min_take_share",
+                total=(
+                    "Total",
+                    number(t["paid_mwh"].sum()),
+                    number(t["unused_paid_mwh"].sum()),
+                    money(t["unused_paid_usd"].sum()),
+                ),
+            )
+        )
+    return blocks
+
+
+def plural_contracts(k: int) -> str:
+    return f"{k} contract{plural(k)}"
