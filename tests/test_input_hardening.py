@@ -324,7 +324,8 @@ def test_data_readme_documents_every_limit():
     # 20 + recipes 2, yields, tools, tool_use (issue 12); capital_budget_musd, tranches max_musd
     # + subsidies.csv cap_musd, supply_offers.csv max_wafers_per_year and price (issue 13)
     # + products.csv unmet_penalty_usd_per_gpu (issue 13)
-    assert len(limited) == 25 + 2 + 1 + 2 + 1
+    # + operators.csv capex_factor, opex_factor, max_new_wspm_per_year (issue 13)
+    assert len(limited) == 25 + 2 + 1 + 2 + 1 + 3
     shown = {(f, c.name): re.search("≤ (\\S+)", c.limit_expected)[1] for f, c in limited}
     assert {k: documented.get(k) for k in shown} == shown
 

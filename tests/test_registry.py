@@ -76,8 +76,15 @@ def built(tmp_path_factory) -> dict[str, tuple[str, object]]:
         parameters=TINY["parameters"] + "capital_budget_musd,5000,million USD,budget\n",
         capital_tranches="partner,tranche,max_musd,cost_of_capital\nUSG,extra,200,0.05\n",
     )
+    # operator rows only with operators.csv and site_operators.csv (two operators at TW_FAB)
+    operators = write_tiny_case(
+        tmp_path_factory.mktemp("registry") / "operators",
+        operators="operator,kind,partner,capex_factor,opex_factor,min_stake,max_new_wspm_per_year\n"
+        "TSMC,foundry,FUND,1,1,0.1,1000\nOTHER,foundry,,1.3,1.1,0,\n",
+        site_operators="site,operator\nTW_FAB,TSMC\nTW_FAB,OTHER\nUS_FAB,OTHER\n",
+    )
     out: dict[str, tuple[str, object]] = {}
-    for folder in (ROOT / "data", tiny, tools, stages, offers, floors, capital):
+    for folder in (ROOT / "data", tiny, tools, stages, offers, floors, capital, operators):
         case = load_case(folder)
         for mode, options in MODES.items():
             ctx = build_model(case, _scenarios(case), options)
@@ -169,6 +176,7 @@ def test_concerns_come_after_what_they_require():
         "production",
         "energy",
         "offers",
+        "operators",
         "policy",
         "tools",
         "risk",

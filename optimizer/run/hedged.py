@@ -34,7 +34,7 @@ from optimizer.solve import SolverOptions, compile_model, solve
 if TYPE_CHECKING:
     from optimizer.run.steps import Solved
 
-FIXED_BLOCKS = ("build", "modules", "open", "mw")
+FIXED_BLOCKS = ("build", "modules", "open", "mw", "run", "pick")
 
 
 @dataclass

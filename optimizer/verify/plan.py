@@ -26,6 +26,7 @@ _DTYPE = {ID: object, YEAR: int, NUM: float}
 DECISIONS = ("builds", "capacity", "production", "shipments", "unmet", "energy", "contracts")
 DECISIONS += ("funding", "grants", "partner_summary", "costs")
 DECISIONS += ("purchases",)  # absent: nothing bought (supply_offers.csv)
+DECISIONS += ("operators", "operator_summary", "operator_wafers")  # absent: no operators
 DERIVED = ("scenario_costs", "prices", "binding", "tool_use", "stages", "site_costs")
 DERIVED += ("capital_sources",)
 

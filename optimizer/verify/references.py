@@ -29,6 +29,9 @@ KEYS: dict[str, tuple[tuple[str, ...], str]] = {
     "partner_summary.csv": (("partner",), "first"),
     "costs.csv": (("component",), "first"),
     "purchases.csv": (("scenario", "offer", "product", "year"), "sum"),
+    "operators.csv": (("site", "operator", "year"), "sum"),
+    "operator_summary.csv": (("operator",), "first"),
+    "operator_wafers.csv": (("scenario", "site", "operator", "year"), "sum"),
 }
 
 
@@ -68,6 +71,8 @@ def clean_tables(ctx: Context) -> None:
             if col not in table.columns:
                 continue
             bad = ~table[col].isin(valid).to_numpy()
+            if name == "operator_summary.csv" and col == "partner":  # blank: no partner
+                bad &= table[col].notna().to_numpy() & (table[col] != "").to_numpy()
             for row in each(table[bad]):
                 f.violate(
                     "references",
