@@ -84,7 +84,7 @@ def section(n: PartnerNumbers) -> Section:
         section = Section(
             KEY,
             5,
-            "Who pays",
+            "Who pays and who runs it",
             para("No capital is raised: the plan builds nothing that needs funding."),
         )
         section.blocks.extend(make_or_buy_blocks(n))
@@ -106,7 +106,7 @@ def section(n: PartnerNumbers) -> Section:
         runs.append(
             " The funding is the same in every scenario: it is raised before demand is known."
         )
-    section = Section(KEY, 5, "Who pays", para(*runs))
+    section = Section(KEY, 5, "Who pays and who runs it", para(*runs))
     rows = [
         (
             r.partner,
