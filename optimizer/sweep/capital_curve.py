@@ -112,6 +112,7 @@ def _budget(musd: object) -> str:
 
 
 def _num(value: object) -> float | None:
+    """A cell as a float, or None when it is blank, NaN or not a number."""
     try:
         x = float(value)
     except (TypeError, ValueError):

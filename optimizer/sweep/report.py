@@ -31,6 +31,7 @@ from optimizer.render.document import (
 )
 from optimizer.render.fmt import money, number
 from optimizer.sweep import capital_curve
+from optimizer.sweep.capital_curve import _num
 from optimizer.sweep.cases import Design
 from optimizer.sweep.table import PENDING
 from optimizer.sweep.tornado import OUTPUTS, tornado_svg
@@ -232,14 +233,6 @@ def _sentence(title: str, part: pd.DataFrame) -> str:
 
 def _fmt(output: str, value: float) -> str:
     return money(_num(value)) if output.endswith("_usd") else number(_num(value))
-
-
-def _num(value: object) -> float | None:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(x) else x
 
 
 def _cell(value: object) -> str:
