@@ -12,6 +12,7 @@ COST_COMPONENTS = (
     "site_fixed",
     "energy_capacity",
     "operations",
+    "operator_opex",
     "purchases",
     "energy",
     "carbon",

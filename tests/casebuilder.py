@@ -165,6 +165,10 @@ def _cell(value: object) -> str:
 # the default data as it was before issue 12 (logic wafers only: no recipes, tools or process
 # groups): the reference for "without the new files, results are unchanged"
 LOGIC_ONLY = Path(__file__).resolve().parent / "data" / "logic_only"
+# the default data as issue 12 left it (supply chain, no issue-13 economics files): base objective
+# USD 691,373,817,018.83; the reference for "without the issue-13 files, results are unchanged"
+SUPPLY_CHAIN = Path(__file__).resolve().parent / "data" / "supply_chain"
+SUPPLY_CHAIN_OBJECTIVE_USD = 691_373_817_018.83
 COSTS_REL_TOL = 1e-6  # costs.csv components must sum to objective_usd within this (plan tables)
 
 

@@ -17,7 +17,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from casebuilder import LOGIC_ONLY, fabplan, solve_and_verify, write_case
+from casebuilder import (
+    LOGIC_ONLY,
+    SUPPLY_CHAIN,
+    SUPPLY_CHAIN_OBJECTIVE_USD,
+    fabplan,
+    solve_and_verify,
+    write_case,
+)
 
 from optimizer.errors import InputError
 from optimizer.inputs import load_case
@@ -186,16 +193,14 @@ DEFAULT_FILES = [
 
 def test_default_data_objective_is_unchanged_without_capital_inputs(tmp_path):
     # the default data's base objective before issue 13, with blank capital parameters
-    from optimizer.inputs.load import default_data_dir
-
     data = tmp_path / "data"
     data.mkdir()
     for stem in DEFAULT_FILES:
-        shutil.copy(default_data_dir() / f"{stem}.csv", data / f"{stem}.csv")
+        shutil.copy(SUPPLY_CHAIN / f"{stem}.csv", data / f"{stem}.csv")
     with (data / "parameters.csv").open("a", encoding="utf-8") as out:
         out.write("market_cost_of_capital,\ncapital_budget_musd,\n")
     r = solve_and_verify(data, tmp_path, out_dir=tmp_path / "plan")
-    assert r.summary["objective_usd"] == pytest.approx(691_373_817_018.83, rel=1e-9)
+    assert r.summary["objective_usd"] == pytest.approx(SUPPLY_CHAIN_OBJECTIVE_USD, rel=1e-9)
 
 
 # --- (5) validation ------------------------------------------------------------------------

@@ -326,7 +326,8 @@ def test_data_readme_documents_every_limit():
     # + products.csv unmet_penalty_usd_per_gpu (issue 13)
     # + energy.csv min_mw, slices.csv order (issue 14)
     # + generation.csv 7, storage.csv 6 (issue 14 power builds)
-    assert len(limited) == 25 + 2 + 1 + 2 + 1 + 2 + 7 + 6
+    # + operators.csv capex_factor, opex_factor, max_new_wspm_per_year (issue 13)
+    assert len(limited) == 25 + 2 + 1 + 2 + 1 + 2 + 7 + 6 + 3
     shown = {(f, c.name): re.search("≤ (\\S+)", c.limit_expected)[1] for f, c in limited}
     assert {k: documented.get(k) for k in shown} == shown
 

@@ -586,6 +586,7 @@ def test_cost_components_sum_to_the_objective(tmp_path):
         "site_fixed",
         "energy_capacity",
         "operations",
+        "operator_opex",
         "purchases",
         "energy",
         "carbon",

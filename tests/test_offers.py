@@ -1,4 +1,5 @@
-"""Make or buy (issue 13): wafers of an upstream process bought from supply_offers.csv.
+"""Make or buy (issue 13): wafers bought from supply_offers.csv, of an upstream process (dies
+joining the stage balance) or of the final process (GPUs joining the offer region's balance).
 
 Every expected number is worked out by hand in the comments from the case's inputs. Every solve
 goes through solve_and_verify, so the independent verifier (optimizer/verify/offers.py) passes on
@@ -7,22 +8,21 @@ each plan too.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from casebuilder import LOGIC_ONLY, approx, fabplan, solve_and_verify, write_case
+from casebuilder import (
+    LOGIC_ONLY,
+    SUPPLY_CHAIN,
+    SUPPLY_CHAIN_OBJECTIVE_USD,
+    approx,
+    fabplan,
+    solve_and_verify,
+    write_case,
+)
 
 from optimizer.verify import verify_plan
-
-ROOT = Path(__file__).resolve().parents[1]
-# the files of the default data before issue 13 (data/ as issue 12 left it)
-ISSUE_12_FILES = [
-    *("parameters", "demand", "energy", "partner_regions", "partners", "processes"),
-    *("products", "recipes", "regions", "scenarios", "shipping", "sites", "tool_use", "tools"),
-    "yields",
-]
 
 
 def offer(**kw: object) -> dict[str, object]:
@@ -171,7 +171,7 @@ def test_validation_names_file_line_column_and_expectation(tmp_path):
         offer(process="N9"),  # line 2: no such process
         offer(offer="O2", region="XX"),  # line 3: no such region
         offer(offer="O3", first_year=2026, last_year=2025),  # line 4: backwards window
-        offer(offer="O4", process="CoWoS"),  # line 5: the final (assembly) process
+        offer(offer="O4", process="L9"),  # line 5: no such process either
         offer(offer="O5", price_usd_per_wafer=-1),  # line 6: negative price
         offer(offer="O6", max_wafers_per_year=-5),  # line 7: negative limit
         offer(),  # line 8: O1 again
@@ -183,8 +183,7 @@ def test_validation_names_file_line_column_and_expectation(tmp_path):
         "supply_offers.csv:2 column 'process': value 'N9' — expected a process some site",
         "supply_offers.csv:3 column 'region': value 'XX' — expected a region of sites.csv",
         "supply_offers.csv:4 column 'last_year': value '2025' — expected a year ≥ first_year",
-        "supply_offers.csv:5 column 'process': value 'CoWoS' — offers of the final process are "
-        "not supported yet",
+        "supply_offers.csv:5 column 'process': value 'L9' — expected a process some site",
         "supply_offers.csv:6 column 'price_usd_per_wafer': value '-1' — expected a number ≥ 0",
         "supply_offers.csv:7 column 'max_wafers_per_year': value '-5' — expected a number ≥ 0",
         "supply_offers.csv:8 column 'offer': value 'O1' — expected one row per offer",
@@ -201,12 +200,9 @@ def test_without_supply_offers_logic_only_objective_is_unchanged(tmp_path):
 
 
 def test_without_supply_offers_default_data_objective_is_unchanged(tmp_path):
-    data = tmp_path / "data"
-    data.mkdir()
-    for stem in ISSUE_12_FILES:
-        shutil.copy(ROOT / "data" / f"{stem}.csv", data / f"{stem}.csv")
-    r = solve_and_verify(data, tmp_path, out_dir=tmp_path / "plan")
-    assert r.summary["objective_usd"] == pytest.approx(691_373_817_018.83, rel=1e-9)
+    # the default data as issue 12 left it (tests/data/supply_chain: no supply_offers.csv)
+    r = solve_and_verify(SUPPLY_CHAIN, tmp_path, out_dir=tmp_path / "plan")
+    assert r.summary["objective_usd"] == pytest.approx(SUPPLY_CHAIN_OBJECTIVE_USD, rel=1e-9)
     assert "purchases" not in r.tables
 
 
@@ -277,3 +273,146 @@ def test_screening_counts_offered_wafers(tmp_path):
 
     assert any("N3 capacity buildable by 2026" in w for w in n3_warnings([]))
     assert n3_warnings([offer(max_wafers_per_year=1200)]) == []
+
+
+# --- final-stage offers: bought wafers of the assembly process are GPUs of the offer's region ---
+
+
+def logic_case(path: Path, offers: list[dict] | None, **tables: object) -> Path:
+    """Logic only (no recipes.csv: N3 is P1's final stage), 10 GPUs per N3 wafer. Site L in R1:
+    nothing existing, capex $1,200 per wspm, opex $100 per wafer, lead 1 year. Demand 12,000
+    GPUs in 2026 (1,200 wafers); horizon 2025-2026, discount 0, asset life 1. Making a wafer in
+    2026 costs 1,200 / 12 = $100 of capital + $100 opex = $200 ($20 a GPU). Lane R1 -> global
+    at $0 (overridable with shipping=...)."""
+    base = {
+        "parameters": {"last_year": 2026, "asset_life_years": 1},
+        "sites": [
+            {
+                "site": "L",
+                "node": "N3",
+                "capex_usd_per_wspm": 1200,
+                "opex_usd_per_wafer": 100,
+                "lead_time_years": 1,
+            }
+        ],
+        "products": [{"product": "P1", "node": "N3", "gpus_per_wafer": 10}],
+        "demand": {2026: 12_000},
+        "shipping": [{"region": "R1", "market": "global", "cost_usd_per_gpu": 0}],
+    }
+    return write_case(path, **{**base, **tables, "supply_offers": offers})
+
+
+def shipped(result, region: str, market: str | None = None) -> float:
+    s = result.tables["shipments"]
+    s = s[s["region"] == region]
+    return float(s["gpus"].sum() if market is None else s.loc[s["market"] == market, "gpus"].sum())
+
+
+def test_logic_only_buys_final_wafers_when_cheaper_than_building(tmp_path):
+    r = solve_and_verify(logic_case(tmp_path / "case", [offer()]), tmp_path)
+    # $150 a bought wafer < $200 a made one: buy the whole offer (500 wafers = 5,000 GPUs), make
+    # the other 1,200 - 500 = 700 on 700 / 12 = 58.33 wspm. Objective 500 x 150 = 75,000
+    # + 700 x 100 = 70,000 opex + 58.33 x 1,200 = 70,000 capital = 215,000 (else 240,000)
+    assert bought(r, 2026) == approx(500)
+    assert made(r, "L", 2026) == approx(700)
+    assert float(r.tables["builds"]["wspm"].sum()) == approx(700 / 12)
+    assert cost(r, "purchases") == approx(75_000)
+    assert r.summary["objective_usd"] == approx(215_000)
+    # the one site's flow keeps its balance: R1 ships made + bought = 7,000 + 5,000 GPUs
+    assert shipped(r, "R1") == approx(12_000)
+    p = r.tables["purchases"].iloc[0]
+    assert (p["offer"], p["process"], p["product"], p["cost_usd"]) == ("O1", "N3", "P1", 75_000)
+    # production.csv lists only made wafers (the bought ones are in purchases.csv)
+    assert float(r.tables["production"]["gpus"].sum()) == approx(7_000)
+    # the limit binds: one more bought wafer saves 200 - 150 = $50
+    b = r.tables["binding"]
+    row = b[b["family"] == "offer_limit"]
+    assert list(zip(row["offer"], row["year"], strict=True)) == [("O1", 2026)]
+    assert abs(row["shadow_price"].iloc[0]) == approx(50, abs_=1e-6)
+
+
+def test_logic_only_final_offer_dearer_than_building_is_not_used(tmp_path):
+    r = solve_and_verify(logic_case(tmp_path / "case", [offer(price_usd_per_wafer=250)]), tmp_path)
+    # $250 > $200: all 1,200 wafers made on 100 wspm: 1,200 x 200 = 240,000
+    assert bought(r, 2026) == approx(0)
+    assert made(r, "L", 2026) == approx(1200)
+    assert r.summary["objective_usd"] == approx(240_000)
+
+
+def test_offer_region_without_a_site_serves_its_market_by_lane(tmp_path):
+    # market east is reachable only from R2 (lane $1 a GPU), where no site stands; the offer in
+    # R2 sells 500 wafers at $150. East wants 3,000 GPUs = 300 wafers: bought (45,000) and
+    # shipped (3,000 x 1 = 3,000); global's 9,000 GPUs = 900 wafers made at L (900 x 200 =
+    # 180,000). Objective 228,000; without the offer east's 3,000 GPUs would be unmet
+    lanes = [
+        {"region": "R1", "market": "global", "cost_usd_per_gpu": 0},
+        {"region": "R2", "market": "east", "cost_usd_per_gpu": 1},
+    ]
+    demand = [
+        {"year": 2026, "market": "global", "gpus": 9_000},
+        {"year": 2026, "market": "east", "gpus": 3_000},
+    ]
+    case = logic_case(tmp_path / "case", [offer(region="R2")], shipping=lanes, demand=demand)
+    r = solve_and_verify(case, tmp_path)
+    assert bought(r, 2026) == approx(300)
+    assert shipped(r, "R2", "east") == approx(3_000)
+    assert shipped(r, "R1", "global") == approx(9_000)
+    assert made(r, "L", 2026) == approx(900)
+    assert cost(r, "shipping") == approx(3_000)
+    assert r.summary["objective_usd"] == approx(228_000)
+    assert "unmet" not in r.tables or r.tables["unmet"].empty
+
+
+def test_offer_region_ships_only_inside_the_window(tmp_path):
+    # as above but the offer runs 2027-2027, outside the 2025-2026 horizon's demand year: R2 has
+    # no lane flow in 2026, east's 3,000 GPUs go unmet at $1,000,000 each
+    lanes = [
+        {"region": "R1", "market": "global", "cost_usd_per_gpu": 0},
+        {"region": "R2", "market": "east", "cost_usd_per_gpu": 1},
+    ]
+    demand = [{"year": 2026, "market": "east", "gpus": 3_000}]
+    offers = [offer(region="R2", first_year=2025, last_year=2025)]
+    case = logic_case(tmp_path / "case", offers, shipping=lanes, demand=demand)
+    r = solve_and_verify(case, tmp_path)
+    assert bought(r, 2026) == approx(0) and bought(r, 2025) == approx(0)
+    assert float(r.tables["unmet"]["gpus"].sum()) == approx(3_000)
+    assert r.summary["objective_usd"] == approx(3_000 * 1_000_000)
+
+
+def test_final_offer_of_the_assembly_process_with_recipes(tmp_path):
+    # make_or_buy_case with a CoWoS (final) offer: 1,000 interposers at $0 would give 4,000 GPUs,
+    # but every GPU still needs 2 N3 dies (stage balance): bought GPUs count as assembled.
+    # CoWoS site K costs 0 too, so only N3 matters: 1,200 N3 wafers made at $200 = 240,000 and
+    # stages.csv's CoWoS row lists made + bought wafers = 12,000 / 4 = 3,000
+    offers = [offer(process="CoWoS", max_wafers_per_year=1000, price_usd_per_wafer=0)]
+    r = solve_and_verify(make_or_buy_case(tmp_path / "case", offers), tmp_path)
+    assert r.summary["objective_usd"] == approx(240_000)
+    s = r.tables["stages"]
+    cowos = s[(s["process"] == "CoWoS") & (s["year"] == 2026)].iloc[0]
+    assert cowos["wafers"] == approx(3_000) and cowos["units_needed"] == approx(12_000)
+
+
+def test_verify_counts_bought_gpus_in_the_region_balance(tmp_path):
+    r = solve_and_verify(logic_case(tmp_path / "case", [offer()]), tmp_path)
+    plan = r.out_dir
+    table = pd.read_csv(plan / "purchases.csv")
+    table.assign(wafers=400.0).to_csv(plan / "purchases.csv", index=False)
+    check = verify_plan(plan)
+    # R1 ships 12,000 GPUs but makes 7,000 and now buys 400 x 10 = 4,000: off by 1,000
+    assert any(
+        "region R1, product P1, 2026: 11,000 GPUs made" in v and "12,000 shipped" in v
+        for v in check.violations
+    ), check.violations
+
+
+def test_validation_refuses_a_final_offer_in_a_region_without_a_lane(tmp_path):
+    sites = [{"site": "L"}, {"site": "M", "region": "R2"}]
+    offers = [offer(), offer(offer="O2", region="R2")]  # line 3: R2 has no shipping.csv lane
+    out = fabplan("validate", logic_case(tmp_path / "case", offers, sites=sites))
+    assert out.returncode == 2, out.stdout + out.stderr
+    text = out.stdout + out.stderr
+    assert (
+        "supply_offers.csv:3 column 'region': value 'R2' — expected a region with a "
+        "shipping.csv lane" in text
+    ), text
+    assert "supply_offers.csv:2" not in text, text

@@ -13,7 +13,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from casebuilder import LOGIC_ONLY, approx, fabplan, solve_and_verify, value, write_case
+from casebuilder import (
+    LOGIC_ONLY,
+    SUPPLY_CHAIN,
+    SUPPLY_CHAIN_OBJECTIVE_USD,
+    approx,
+    fabplan,
+    solve_and_verify,
+    value,
+    write_case,
+)
 
 from optimizer.diagnose import screen
 from optimizer.errors import InputError, Problem
@@ -253,14 +262,14 @@ def test_without_the_new_columns_the_logic_only_objective_is_unchanged(tmp_path)
 def test_blank_new_columns_keep_the_default_data_objective(tmp_path):
     # data/ with both columns added, every cell empty: the default objective of issue 12
     data = tmp_path / "data"
-    shutil.copytree(ROOT / "data", data)
+    shutil.copytree(SUPPLY_CHAIN, data)
     for name, column in (
         ("products", "unmet_penalty_usd_per_gpu"),
         ("regions", "min_capacity_share"),
     ):
         _append_empty_column(data / f"{name}.csv", column)
     r = solve_and_verify(data, tmp_path, out_dir=tmp_path / "plan")
-    assert r.summary["objective_usd"] == pytest.approx(691_373_817_018.83, rel=1e-9)
+    assert r.summary["objective_usd"] == pytest.approx(SUPPLY_CHAIN_OBJECTIVE_USD, rel=1e-9)
 
 
 # --- (4) validation: file, line, column, value, all at once --------------------------------------

@@ -248,6 +248,8 @@ def test_no_fab_in_germany_solves_and_verifies_with_one_warning(tmp_path):
     data = default_copy(tmp_path / "case")
     sites = (data / "sites.csv").read_text().splitlines(keepends=True)
     (data / "sites.csv").write_text("".join(x for x in sites if not x.startswith("DE_")))
+    pairs = (data / "site_operators.csv").read_text().splitlines(keepends=True)
+    (data / "site_operators.csv").write_text("".join(x for x in pairs if not x.startswith("DE_")))
     out = tmp_path / "plan"
     run = fabplan("-v", "solve", data, "--out", out, "--report", "none", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
@@ -255,8 +257,8 @@ def test_no_fab_in_germany_solves_and_verifies_with_one_warning(tmp_path):
     # of USG, JPG, KRG, SAMSUNG, INTEL, SKHYNIX and MICRON in DE.
     (de,) = [x for x in run.stderr.splitlines() if "region DE" in x]
     assert de.startswith(
-        "warning: sites.csv: region DE has no site: 2 energy contracts, 2 lanes and 7 partner "
-        "limits are unused (energy.csv lines "
+        "warning: sites.csv: region DE has no site: 2 energy contracts, 2 lanes, 7 partner "
+        "limits and 1 subsidy program are unused (energy.csv lines "
     )
     (cap,) = [x for x in run.stderr.splitlines() if "max_capacity_share" in x]
     assert "(TW's existing 80,000 wspm (sites.csv lines 3, 4) are 89% of the 90,000" in cap

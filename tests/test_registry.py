@@ -85,8 +85,15 @@ def built(tmp_path_factory) -> dict[str, tuple[str, object]]:
         slices="slice,day,order,hours\nday,d,0,4380\nnight,d,1,4380\n",
         availability="source,region,slice,factor\nsolar,,night,0\n",
     )
+    # operator rows only with operators.csv and site_operators.csv (two operators at TW_FAB)
+    operators = write_tiny_case(
+        tmp_path_factory.mktemp("registry") / "operators",
+        operators="operator,kind,partner,capex_factor,opex_factor,min_stake,max_new_wspm_per_year\n"
+        "TSMC,foundry,FUND,1,1,0.1,1000\nOTHER,foundry,,1.3,1.1,0,\n",
+        site_operators="site,operator\nTW_FAB,TSMC\nTW_FAB,OTHER\nUS_FAB,OTHER\n",
+    )
     out: dict[str, tuple[str, object]] = {}
-    for folder in (ROOT / "data", tiny, tools, stages, offers, floors, capital, power):
+    for folder in (ROOT / "data", tiny, tools, stages, offers, floors, capital, power, operators):
         case = load_case(folder)
         for mode, options in MODES.items():
             ctx = build_model(case, _scenarios(case), options)
@@ -180,6 +187,7 @@ def test_concerns_come_after_what_they_require():
         "storage",  # issue 14: generation requires storage (its power_builds.csv rows)
         "generation",
         "offers",
+        "operators",
         "policy",
         "power_finance",  # after generation, storage and capital
         "tools",

@@ -38,7 +38,7 @@ SECTIONS = [
     ("where-and-when", "2. Where and when to build"),
     ("meeting-demand", "3. Meeting demand"),
     ("energy", "4. Energy"),
-    ("who-pays", "5. Who pays"),
+    ("who-pays", "5. Who pays and who runs it"),
     ("costs", "6. Costs"),
     ("limits", "7. What limits the plan"),
     ("assumptions", "8. Assumptions"),

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from casebuilder import LOGIC_ONLY, solve_and_verify, write_case
+from casebuilder import (
+    LOGIC_ONLY,
+    SUPPLY_CHAIN,
+    SUPPLY_CHAIN_OBJECTIVE_USD,
+    solve_and_verify,
+    write_case,
+)
 
 from optimizer.errors import InputError
 from optimizer.inputs import load_case
@@ -154,12 +160,10 @@ def test_without_subsidies_csv_the_logic_only_objective_is_unchanged(tmp_path):
 
 
 def test_without_subsidies_csv_the_default_objective_is_unchanged(tmp_path):
-    from optimizer.inputs.load import default_data_dir
-
-    if (default_data_dir() / "subsidies.csv").exists():
-        pytest.skip("the default data has subsidies.csv now")
-    r = solve_and_verify(default_data_dir(), tmp_path, out_dir=tmp_path / "plan")
-    assert r.summary["objective_usd"] == pytest.approx(691_373_817_018.83, rel=1e-9)
+    # the default data as issue 12 left it: flat sites.csv subsidies, no subsidies.csv
+    assert not (SUPPLY_CHAIN / "subsidies.csv").exists()
+    r = solve_and_verify(SUPPLY_CHAIN, tmp_path, out_dir=tmp_path / "plan")
+    assert r.summary["objective_usd"] == pytest.approx(SUPPLY_CHAIN_OBJECTIVE_USD, rel=1e-9)
 
 
 def test_validation_names_file_line_column_and_expectation(tmp_path):

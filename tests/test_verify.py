@@ -76,6 +76,8 @@ HAND = {
     #   2027 13,200 x 1,000 + 4,800 x 1,500 = 20.4M -> 12.0M + 15.6M/1.1 + 20.4M/1.21
     #   = 12,000,000 + 14,181,818.18 + 16,859,504.13 = 43,041,322.31
     "operations": 12.0e6 * DF[0] + 15.6e6 * DF[1] + 20.4e6 * DF[2],
+    # operator_opex: no operators.csv, no operator opex (the plan predates the component: 0)
+    "operator_opex": 0.0,
     # purchases: no supply_offers.csv, nothing bought (the plan predates the component: 0)
     "purchases": 0.0,
     # energy: 2025 24,000 x 80 = 1,920,000; 2026 1,920,000 + 8,760 x 30 = 2,182,800;
@@ -240,7 +242,7 @@ def test_region_ships_other_than_it_makes(tiny: Path) -> None:
     )
     assert violations(tiny, "region balance") == [
         "region balance: scenario base, region US, product GPU, 2026: 48,000 GPUs made at the "
-        "region's sites but 50,000 shipped from it, off by -2,000"
+        "region's sites or bought there but 50,000 shipped from it, off by -2,000"
     ]
 
 

@@ -118,10 +118,11 @@ def test_unedited_plan_verifies_with_every_new_check(plan: Path) -> None:
     result = verify_plan(plan, data_of(plan))
     assert result.violations == []
     # the copies (3 demand + 2 sites + 1 partner_regions rows), the scenario costs (1 scenario
-    # x 10 columns: the 9 cost components and the total), the 3 prices and the binding rows
+    # x 11 columns: the 10 cost components of optimizer/contract.py and the total), the 3 prices
+    # and the binding rows
     # were all checked, not skipped
     assert result.checks["input copies"] > 0
-    assert result.checks["scenario costs"] == 10
+    assert result.checks["scenario costs"] == 11
     assert result.checks["prices"] == 3
     assert result.checks["binding"] > 0
     assert not [w for w in result.warnings if "not checked" in w]
@@ -440,5 +441,5 @@ def test_binding_row_of_a_balance_row(plan: Path) -> None:
         "storage_duration, generation_max_mw, storage_max_mw, "  # issue 14 power builds
         "grant_rate, grant_cap, commitment, max_share, min_share, "
         "region_share, tranche_limit, capital_budget, concentration, tool_supply, "
-        "min_capacity_share)"
+        "min_capacity_share, operator_ramp, operator_stake, operator_capacity)"
     ]

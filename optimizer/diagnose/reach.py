@@ -17,6 +17,17 @@ from optimizer.diagnose.text import LINE
 SHARE_TOL = 1e-9
 
 
+def _capex_factor(case) -> np.ndarray:
+    """Per site: the least capex_factor of the operators that may run it (1 without operators):
+    screening needs a lower bound of the capital a build needs (operators.csv)."""
+    pairs, ops = case.site_operators, case.operators
+    if pairs is None or ops is None or pairs.empty or ops.empty:
+        return np.ones(len(case.sites))
+    f = pairs.merge(ops[["operator", "capex_factor"]], on="operator")
+    least = f.groupby("site")["capex_factor"].min()
+    return case.sites["site"].map(least).fillna(1.0).to_numpy(dtype=float)
+
+
 def site_reach(case) -> pd.DataFrame:
     """Per site: room to build, earliest build year and year online, whether a build is possible.
 
@@ -52,7 +63,8 @@ def site_reach(case) -> pd.DataFrame:
             "lead": lead,
             "online_from": online,
             "buildable": (room > 0) & (online <= p.last_year),
-            "capex_usd_per_wspm": s["capex_usd_per_wspm"].to_numpy(dtype=float),
+            "capex_usd_per_wspm": s["capex_usd_per_wspm"].to_numpy(dtype=float)
+            * _capex_factor(case),
             "subsidy_rate": rate,
             "subsidy_cap_usd": cap,
             "energy_mwh_per_wafer": s["energy_mwh_per_wafer"].to_numpy(dtype=float),

@@ -83,6 +83,11 @@ class Case:
     supply_offers:    offer, process, region, first_year (int), last_year (int),
                       max_wafers_per_year, price_usd_per_wafer (empty when absent;
                       optimizer/model/offers.py)
+    operators:        operator, kind, partner ("" = none), capex_factor, opex_factor, min_stake,
+                      max_new_wspm_per_year (inf = none), source (empty when absent;
+                      optimizer/model/operators.py)
+    site_operators:   site, operator, source: who may run each site, the first per site runs
+                      its existing capacity (empty when absent)
     capital_tranches: partner, tranche, max_musd, cost_of_capital (None when absent); with
                       market_cost_of_capital, partners also holds the synthetic partner "market"
     files:            every input file read, name -> path (for hashes in summary.json)
@@ -114,6 +119,8 @@ class Case:
     availability: pd.DataFrame | None = None  # source, region ('' = every), slice, factor
     generation: pd.DataFrame | None = None  # generation.csv: buildable power (issue 14)
     storage: pd.DataFrame | None = None  # storage.csv: buildable storage (issue 14)
+    operators: pd.DataFrame | None = None  # operators.csv (empty frame when absent)
+    site_operators: pd.DataFrame | None = None  # site_operators.csv (empty frame when absent)
     files: dict[str, Path] = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     overrides: dict[str, str] = field(default_factory=dict)

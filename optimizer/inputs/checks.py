@@ -17,6 +17,7 @@ from optimizer.inputs.case import IMPLICIT_PARTNER
 from optimizer.inputs.convert import did_you_mean
 from optimizer.inputs.energy_checks import check_energy_slices
 from optimizer.inputs.offer_checks import check_offers
+from optimizer.inputs.operator_checks import check_operators
 from optimizer.inputs.params import Origin
 from optimizer.inputs.policy_inputs import check_policy
 from optimizer.inputs.power_checks import check_power
@@ -84,6 +85,7 @@ def cross_check(inp: Inputs) -> Findings:
     check_offers(inp, horizon, found)
     check_policy(inp, horizon, found)
     check_subsidies(inp, horizon, found)
+    check_operators(inp, found)
     return found
 
 

@@ -1,10 +1,10 @@
 """Cross-file checks of supply_offers.csv (issue 13, make or buy).
 
 An offer must name a process the case knows (a site runs it or a recipe names it) and a region
-the case knows (a site's region or a shipping.csv lane's), with first_year <= last_year. Offers
-of a product's final (assembly) process are refused: bought GPUs would need region flows the
-model keeps only for regions with sites (docs/model.md "Supply offers"); an offer whose window
-lies outside the horizon is only a warning (it is never used).
+the case knows (a site's region or a shipping.csv lane's), with first_year <= last_year. An offer
+of a product's final (assembly) process sells GPUs its region ships like made ones, so its region
+needs a shipping.csv lane (docs/model.md "Supply offers"); an offer whose window lies outside
+the horizon is only a warning (it is never used).
 """
 
 from __future__ import annotations
@@ -53,21 +53,29 @@ def check_offers(inp: Inputs, horizon: tuple[int, int] | None, found: Findings) 
                 "expected a process some site of sites.csv runs or recipes.csv names"
                 f"{did_you_mean(value, known)} ({known_text(known)})",
             )
+    # without shipping.csv every site region has lanes to every market (inputs/case.py)
+    lanes = (
+        ids(inp, "shipping.csv", "region")
+        if "shipping.csv" in inp.tables
+        else ids(inp, "sites.csv", "region")
+    )
+    regions = _union(ids(inp, "sites.csv", "region"), lanes)
     final = _final_processes(inp)
-    if final:
-        df = rows(table, "process")
-        for value, line in each(df[df["process"].isin(final)], "process"):
+    if final and lanes is not None:
+        # bought GPUs of a final-stage offer leave its region on shipping.csv lanes (an unknown
+        # region is reported once, below)
+        df = rows(table, "process", "region")
+        known_region = df["region"].isin(regions) if regions is not None else True
+        bad = df["process"].isin(final) & ~df["region"].isin(lanes) & known_region
+        for value, line in each(df[bad], "region"):
             found.error(
                 FILE,
                 line,
-                "process",
+                "region",
                 value,
-                "offers of the final process are not supported yet: "
-                f"{value} assembles GPUs; offer an upstream process of recipes.csv "
-                "(dies, HBM stacks) instead",
+                "expected a region with a shipping.csv lane: the offer's process assembles "
+                f"GPUs, which leave {value} only on its lanes ({known_text(lanes)})",
             )
-    lanes = ids(inp, "shipping.csv", "region") if "shipping.csv" in inp.tables else set()
-    regions = _union(ids(inp, "sites.csv", "region"), lanes)
     if regions is not None:
         df = rows(table, "region")
         for value, line in each(df[~df["region"].isin(regions)], "region"):

@@ -715,6 +715,72 @@ STORAGE = FileSpec(
     key=("project",),
 )
 
+# --- operators (issue 13): who runs each site, at what cost, how fast, with what stake ---------
+
+OPERATORS = FileSpec(
+    "operators.csv",
+    False,
+    "Companies that may run sites: cost multipliers, yearly ramp limit, minimum own stake.",
+    (
+        Col("operator", "id", "operator id"),
+        Col("kind", "text", "foundry, memory, osat, ... (documentation)"),
+        Col(
+            "partner",
+            "text",
+            "its partner id in partners.csv when it invests, else blank",
+            required=False,
+            default="",
+        ),
+        Col(
+            "capex_factor",
+            "number",
+            "multiplier on the site's capex_usd_per_wspm (1 = same)",
+            lo=0,
+            lo_open=True,
+            limit=100,
+            unit="x",
+        ),
+        Col(
+            "opex_factor",
+            "number",
+            "multiplier on the site's opex_usd_per_wafer (1 = same)",
+            lo=0,
+            lo_open=True,
+            limit=100,
+            unit="x",
+        ),
+        _fraction(
+            "min_stake",
+            "share of its builds' capital from its own partner id",
+            required=False,
+            default=0.0,
+        ),
+        _nonneg(
+            "max_new_wspm_per_year",
+            "most new capacity it brings online per year",
+            1e7,
+            "wspm per year",
+            required=False,
+            default=INF,
+            allow_inf=True,
+        ),
+        Col("source", "text", "where the figures come from", required=False, default=""),
+    ),
+    key=("operator",),
+)
+
+SITE_OPERATORS = FileSpec(
+    "site_operators.csv",
+    False,
+    "Who may run each site; the first operator listed for a site runs its existing capacity.",
+    (
+        Col("site", "id", "site of sites.csv"),
+        Col("operator", "id", "operator of operators.csv"),
+        Col("source", "text", "where the pairing comes from", required=False, default=""),
+    ),
+    key=("site", "operator"),
+)
+
 # Every file of the contract, in the order problems are reported.
 FILES: dict[str, FileSpec] = {
     spec.name: spec
@@ -741,5 +807,7 @@ FILES: dict[str, FileSpec] = {
         TOOL_USE,
         SUPPLY_OFFERS,
         SUBSIDIES,
+        OPERATORS,
+        SITE_OPERATORS,
     )
 }

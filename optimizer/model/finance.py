@@ -193,6 +193,8 @@ def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
     b = ctx.data["builds"][["site", "year"]].copy()
     capex = b["site"].map(case.sites.set_index("site")["capex_usd_per_wspm"]).to_numpy()
     b["capex_usd"] = capex * sol.value("build")
+    if "build_capex_usd" in ctx.data:  # operators.py: capex x the operators' capex_factor
+        b["capex_usd"] = ctx.data["build_capex_usd"](sol)
     g = grants.groupby(["site", "year"])["usd"].sum()
     b["grant_usd"] = pd.MultiIndex.from_frame(b[["site", "year"]]).map(g).fillna(0.0).to_numpy()
     return {

@@ -21,6 +21,7 @@ from optimizer.inputs.recipes import stage_table
 from optimizer.model import capacity
 from optimizer.model import stages as stages_module
 from optimizer.model.context import ModelContext, terms_frame
+from optimizer.model.offers import final_offer_flows
 from optimizer.model.registry import Concern, Family
 
 TINY = 1e-9
@@ -54,6 +55,15 @@ def prepare(ctx: ModelContext) -> None:
         dem.reset_index(names="dem_row"), on=["product", "market"]
     )
     ship = ship[ship["year"] >= ship["first_prod"]]
+    # final-stage offers (offers.py): their region ships bought GPUs in the offer's window
+    offered = final_offer_flows(case, final)
+    if len(offered):
+        extra = lanes.merge(offered, on="region").merge(
+            dem.reset_index(names="dem_row"), on=["product", "market", "year"]
+        )
+        ship = pd.concat([ship, extra]).drop_duplicates(
+            ["scenario", "region", "product", "market", "year"]
+        )
     ship = ship.sort_values(["scenario", "region", "product", "market", "year"])
     ship = ship.reset_index(drop=True)
     flows = ship[FLOW].drop_duplicates().sort_values(FLOW).reset_index(drop=True)
@@ -69,8 +79,15 @@ def prepare(ctx: ModelContext) -> None:
     # a flow with one site needs no make column or balance row: make = sum_m ship / g exactly
     # (it keeps the model no larger than site x market; every default-data region is one site);
     # upstream stages (flow_row -1) always have their own make column
+    # a flow an offer reaches keeps its make column and balance row (bought GPUs join it)
+    reached = np.zeros(len(flows), dtype=bool)
+    if len(offered):
+        hit = flows.reset_index(names="flow_row").merge(offered, on=["region", "product", "year"])
+        reached[hit["flow_row"].to_numpy()] = True
+    ctx.data["offered_flows"] = reached
     size = make.groupby("flow_row")["site"].transform("size").to_numpy()
-    direct = (size == 1) & (make["flow_row"].to_numpy() >= 0)
+    flow_row = make["flow_row"].to_numpy()
+    direct = (size == 1) & (flow_row >= 0) & ~reached[np.maximum(flow_row, 0)]
     make["col"] = np.where(direct, -1, np.cumsum(~direct) - 1)
     ship["flow_row"] = pd.MultiIndex.from_frame(ship[FLOW]).map(_row_of(flows)).to_numpy(np.int64)
     ctx.data["ship"], ctx.data["flows"], ctx.data["make"] = ship, flows, make
@@ -116,9 +133,11 @@ def add(ctx: ModelContext) -> None:
 
     # region balance (flows with several sites): sum_{s in r} g * make - sum_m ship = 0
     flowing = own[own["flow_row"] >= 0]  # final stage: upstream stages have no region flow
-    balanced = np.unique(flowing["flow_row"].to_numpy())
+    reached = np.flatnonzero(ctx.data["offered_flows"])  # bought GPUs only, maybe no make
+    balanced = np.unique(np.concatenate([flowing["flow_row"].to_numpy(np.int64), reached]))
     row_of = np.full(len(flows), -1)
     row_of[balanced] = np.arange(len(balanced))
+    ctx.data["balance_row_of"] = row_of  # flow_row -> region_balance row (offers.py)
     lanes = ship[row_of[ship["flow_row"].to_numpy()] >= 0]
     gpw = flowing["gpus_per_wafer"].to_numpy(dtype=float)
     terms = pd.concat(

@@ -28,10 +28,13 @@ def materialise(ctx: ModelContext) -> pyo.ConcreteModel:
 
     model = pyo.ConcreteModel()
     with paused_gc():
+        # every Var first: a concern may extend an earlier family with terms of a block it
+        # declares later (operators: `run` in funding and grant_rate)
         for kind, name in ctx.declared:
             if kind == "var":
                 _add_var(model, ctx.blocks[name])
-            else:
+        for kind, name in ctx.declared:
+            if kind != "var":
                 _add_constraint(model, ctx, ctx.families[name])
         model.total_cost = _objective(ctx)
     return model

@@ -77,11 +77,12 @@ BINDING_KEYS = (
     "tranche",
     "program",
     "offer",
+    "operator",
     "slice",
     "project",
     "year",
 )
-OPTIONAL_BINDING_KEYS = ("process", "tool", "tranche", "program", "offer")
+OPTIONAL_BINDING_KEYS = ("process", "tool", "tranche", "program", "offer", "operator")
 OPTIONAL_BINDING_KEYS += ("slice",)  # issue 14: contract_supply per time slice
 OPTIONAL_BINDING_KEYS += ("project",)  # issue 14: power builds (generation, storage)
 
@@ -419,6 +420,45 @@ TABLES: tuple[Table, ...] = (
             _num("cumulative_used_units", "tools"),
         ),
         ("tool", "year"),
+        required=False,
+    ),
+    Table(  # only when site_operators.csv pairs sites with operators: builds per operator
+        "operators",
+        (
+            _id("site"),
+            _id("operator"),
+            _year(),
+            _num("wspm", "wspm"),
+            _num("capex_usd", "USD"),
+        ),
+        ("site", "operator", "year"),
+        required=False,
+    ),
+    Table(  # one row per operators.csv operator: what it built, its capital and own stake
+        "operator_summary",
+        (
+            _id("operator"),
+            _id("kind", blank=True),
+            _id("partner", blank=True),
+            _num("wspm_built", "wspm"),
+            _num("capital_usd", "USD"),
+            _num("own_capital_usd", "USD"),
+            _num("stake", "fraction", blank=True),
+            _num("min_stake", "fraction"),
+        ),
+        ("operator",),
+        required=False,
+    ),
+    Table(  # sites with two or more operators: wafers each operator ran (opex factor)
+        "operator_wafers",
+        (
+            _id("scenario"),
+            _id("site"),
+            _id("operator"),
+            _year(),
+            _num("wafers", "wafers per year"),
+        ),
+        ("scenario", "site", "operator", "year"),
         required=False,
     ),
 )

@@ -21,6 +21,7 @@ COST_LABELS = {
     "site_fixed": "Fixed site costs",
     "energy_capacity": "Energy contract capacity charges",
     "operations": "Wafer operations",
+    "operator_opex": "Operators' opex above the site's (operators.csv opex_factor)",
     "purchases": "Wafers bought from foundry offers",
     "energy": "Energy purchased",
     "carbon": "Carbon price on emissions",

@@ -17,7 +17,15 @@ from optimizer.plan import statistics
 from optimizer.plan.read import Plan
 
 # site_costs components charged to a stage's sites, in the order the report shows them
-SITE_COMPONENTS = ["operations", "financing", "site_fixed", "energy", "carbon", "energy_capacity"]
+SITE_COMPONENTS = [
+    "operations",
+    "operator_opex",
+    "financing",
+    "site_fixed",
+    "energy",
+    "carbon",
+    "energy_capacity",
+]
 NOT_A_GPU_COST = ("unmet_demand", "risk_adjustment")  # not a cost of the GPUs delivered
 SHARED = "Shipping and energy contracts"
 USED_UP_TOLERANCE = 1e-6  # relative: cumulative use within this of supply counts as used up

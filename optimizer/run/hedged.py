@@ -34,7 +34,7 @@ from optimizer.solve import SolverOptions, compile_model, solve
 if TYPE_CHECKING:
     from optimizer.run.steps import Solved
 
-FIXED_BLOCKS = ("build", "modules", "open", "mw", "mw_year")  # mw_year: min_mw contracts
+FIXED_BLOCKS = ("build", "modules", "open", "mw", "mw_year", "run", "pick")  # mw_year: min_mw
 
 
 @dataclass

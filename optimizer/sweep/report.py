@@ -16,6 +16,7 @@ import pandas as pd
 
 from optimizer.atomic import write_file_atomic
 from optimizer.render import html
+from optimizer.render.charts_sweep import capital_curve_svg
 from optimizer.render.document import (
     Bullets,
     Chart,
@@ -29,6 +30,8 @@ from optimizer.render.document import (
     table,
 )
 from optimizer.render.fmt import money, number
+from optimizer.sweep import capital_curve
+from optimizer.sweep.capital_curve import _num
 from optimizer.sweep.cases import Design
 from optimizer.sweep.table import PENDING
 from optimizer.sweep.tornado import OUTPUTS, tornado_svg
@@ -53,21 +56,36 @@ PAGE = Page(
 def write_report(
     out_dir: Path, data_dir: Path, design: Design, table: pd.DataFrame, ranges: pd.DataFrame
 ) -> list[Path]:
-    """Write sweep.md, tornado.svg (when there is a range to draw) and sweep.html."""
+    """Write sweep.md, tornado.svg (when there is a range to draw), charts/capital_curve.svg
+    (when the sweep varies capital_budget_musd) and sweep.html."""
     svg = tornado_svg(ranges)
     context = _context(data_dir, design, table, ranges)
     written = []
     if svg is not None:
         written.append(write_file_atomic(out_dir / CHART_NAME, svg))
+    curve_chart = None
+    if capital_curve.has_curve(design):
+        curve = capital_curve.curve_frame(table, design)
+        context["capital"] = capital_curve.curve_context(curve)
+        context["capital_intro"] = capital_curve.INTRO
+        curve_svg = capital_curve_svg(curve)
+        if curve_svg is not None:
+            path = out_dir / capital_curve.CHART_NAME
+            path.parent.mkdir(parents=True, exist_ok=True)
+            written.append(write_file_atomic(path, curve_svg))
+            title = capital_curve.TITLE
+            curve_chart = Chart(path.stem, title, title, curve_svg)
+        context["capital"]["chart"] = curve_chart is not None
+        context["capital"]["chart_name"] = capital_curve.CHART_NAME
     md = html.render_text("sweep.md.j2", **context, chart=svg is not None)
     written.append(write_file_atomic(out_dir / "sweep.md", md))
     chart = Chart(CHART_NAME.removesuffix(".svg"), CHART_TITLE, CHART_TITLE, svg) if svg else None
-    page = html.render(_document(context, chart), PAGE)
+    page = html.render(_document(context, chart, curve_chart), PAGE)
     written.append(write_file_atomic(out_dir / "sweep.html", page))
     return written
 
 
-def _document(context: dict, chart: Chart | None) -> Document:
+def _document(context: dict, chart: Chart | None, curve_chart: Chart | None = None) -> Document:
     """sweep.html's content: the same tables and sentences as sweep.md."""
     sensitivity = Section("sensitivity", 2, "Sensitivity", para(METHOD))
     sensitivity.blocks.append(Bullets(tuple(para(s) for s in context["sentences"])))
@@ -79,14 +97,25 @@ def _document(context: dict, chart: Chart | None) -> Document:
     sections = [
         Section("varied-inputs", 1, "Varied inputs", para(INTRO)),
         sensitivity,
-        Section("cases", 3, "Cases", para("Every case with its overrides and its outcome.")),
+        Section("cases", 0, "Cases", para("Every case with its overrides and its outcome.")),
     ]
     sections[0].blocks.append(_table("varied", "Varied inputs", context["varied"]))
     sections[2].blocks.append(_table("cases", "Cases", context["cases"]))
+    if context.get("capital"):
+        curve = context["capital"]
+        title = capital_curve.TITLE
+        budget = Section("capital-curve", 3, title, para(capital_curve.INTRO))
+        budget.blocks.append(Bullets((para(curve["sentence"]),)))
+        if curve_chart is not None:
+            budget.blocks.append(Figure(curve_chart, capital_curve.TITLE + "."))
+        budget.blocks.append(_table("capital-curve", title, curve))
+        sections.insert(2, budget)
     if context["failed"]["rows"]:
-        failed = Section("failed-cases", 4, "Failed cases", para("Why each failed case failed."))
+        failed = Section("failed-cases", 0, "Failed cases", para("Why each failed case failed."))
         failed.blocks.append(_table("failed", "Failed cases", context["failed"]))
         sections.append(failed)
+    for number_, section in enumerate(sections, start=1):
+        section.number = number_
     return Document(
         title=f"Sweep of {context['data_dir']}",
         subtitle=context["counts"],
@@ -176,6 +205,8 @@ def _context(data_dir: Path, design: Design, table: pd.DataFrame, ranges: pd.Dat
         "cases": cases,
         "failed": failed_cases,
         "chart_name": CHART_NAME,
+        "capital": None,  # the capital-budget curve, when the sweep varies the budget
+        "capital_intro": "",
     }
 
 
@@ -202,14 +233,6 @@ def _sentence(title: str, part: pd.DataFrame) -> str:
 
 def _fmt(output: str, value: float) -> str:
     return money(_num(value)) if output.endswith("_usd") else number(_num(value))
-
-
-def _num(value: object) -> float | None:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(x) else x
 
 
 def _cell(value: object) -> str:

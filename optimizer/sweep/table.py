@@ -3,8 +3,10 @@
 Columns: case, case_id, overrides (the expressions, `; `-separated), one column per varied input
 (named by its override key, e.g. `sites.capex_usd_per_wspm*`, holding the case's value; empty
 when the case does not override it), status, then the outputs: objective_usd, wspm_built,
-unmet_gpus, capital_usd, co2_t, capacity_<region>_wspm (installed in the last year),
-capital_<partner>_usd, and message (why a case failed). Cases not run yet have status `pending`.
+unmet_gpus, capital_usd, co2_t, gpus_delivered, gpus_demanded, capital_raised_usd,
+cost_excl_unmet_usd, binding_stage (what limits delivery: sweep/delivery.py),
+capacity_<region>_wspm (installed in the last year), capital_<partner>_usd, and message (why a
+case failed). Cases not run yet have status `pending`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 
 from optimizer.atomic import write_file_atomic
 from optimizer.sweep.cases import Design
+from optimizer.sweep.delivery import COLUMNS as DELIVERY
 from optimizer.sweep.worker import HEADLINE, CaseOutcome
 
 PENDING = "pending"
@@ -38,7 +41,10 @@ def sweep_table(design: Design, outcomes: dict[str, CaseOutcome]) -> pd.DataFram
         rows.append(row)
     table = pd.DataFrame(rows)
     extra = [
-        c for c in table.columns if c.startswith(("capacity_", "capital_")) and c not in HEADLINE
+        c
+        for c in table.columns
+        if c.startswith(("capacity_", "capital_"))
+        and c not in (*HEADLINE, *DELIVERY, *design.varied)  # capital_budget_musd is an input
     ]
     regions = sorted(c for c in extra if c.startswith("capacity_"))
     partners = sorted(c for c in extra if c.startswith("capital_"))
@@ -49,6 +55,7 @@ def sweep_table(design: Design, outcomes: dict[str, CaseOutcome]) -> pd.DataFram
         *design.varied,
         "status",
         *HEADLINE,
+        *DELIVERY,
         *regions,
         *partners,
         "message",

@@ -55,7 +55,7 @@ class CaseOutcome:
     status: str
     exit_code: int
     message: str = ""
-    metrics: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, object] = field(default_factory=dict)  # numbers, binding_stage text
 
     @property
     def ok(self) -> bool:
@@ -99,9 +99,12 @@ def finished_outcome(case_id: str, plan_dir: Path) -> CaseOutcome:
     )
 
 
-def plan_metrics(plan_dir: Path) -> dict[str, float]:
+def plan_metrics(plan_dir: Path) -> dict[str, object]:
     """Headline numbers of a plan folder (docs/plan-tables.md); scenario quantities (unmet GPUs,
-    CO2) are expected values over the scenarios solved, weighted by their probabilities."""
+    CO2, GPUs delivered) are expected values over the scenarios solved, weighted by their
+    probabilities; plus what limits delivery (sweep/delivery.py)."""
+    from optimizer.sweep.delivery import delivery_metrics
+
     plan_dir = Path(plan_dir)
     summary = json.loads((plan_dir / "summary.json").read_text())
     probability = {str(k): float(v) for k, v in summary["scenarios"].items()}
@@ -112,7 +115,7 @@ def plan_metrics(plan_dir: Path) -> dict[str, float]:
     partners = _read(plan_dir, "partner_summary", "partner")
     capacity = _read(plan_dir, "capacity", "site")
     region = _read(plan_dir, "sites", "site", "region").set_index("site")["region"]
-    metrics = {
+    metrics: dict[str, object] = {
         "objective_usd": float(summary["objective_usd"]),
         "wspm_built": float(builds["wspm"].sum()),
         "unmet_gpus": float((unmet["gpus"] * unmet["scenario"].map(probability)).sum()),
@@ -127,6 +130,7 @@ def plan_metrics(plan_dir: Path) -> dict[str, float]:
         metrics[f"capacity_{name}_wspm"] = float(by_region.get(name, 0.0))
     for name, usd in zip(partners["partner"], partners["usd"], strict=True):
         metrics[f"capital_{name}_usd"] = float(usd)
+    metrics.update(delivery_metrics(plan_dir))
     return metrics
 
 

@@ -78,6 +78,9 @@ def recompute_by_scenario(ctx) -> pd.DataFrame:
     from optimizer.verify.offers import purchase_costs  # after costs: offers imports limits
 
     out["purchases"] = purchase_costs(ctx).reindex(scen, fill_value=0.0)
+    from optimizer.verify.operators import opex_costs
+
+    out["operator_opex"] = opex_costs(ctx).reindex(scen, fill_value=0.0)
     lanes = ctx.shipments
     ship = lanes["ship_usd_per_gpu"].fillna(0.0)  # a missing lane is a shipments violation
     out["shipping"] = by_scenario(lanes, lanes["gpus"] * ship)

@@ -319,11 +319,15 @@ def implied_prices(ctx: Context) -> pd.DataFrame:
     stage_npv = per_gpu.sum().rename("stage_npv").reset_index()
     p = p.merge(stage_npv, on=["scenario", "product", "year"], how="left")
     p["stage_npv"] = p["stage_npv"].fillna(0.0)
+    from optimizer.verify.operators import marginal_opex  # operators.csv opex_factor
+
+    p["operator_npv"] = marginal_opex(ctx, p)
     npv = (
         p["pdf"] * (p["opex"] + p["ship_usd_per_gpu"] * p["gpus_per_wafer"])
         + p["stage_npv"] * p["gpus_per_wafer"]
         - p["capacity_shadow"]
         + p["mwh_per_wafer"] * p["energy_value"]
+        + p["operator_npv"]
     )
     p["implied"] = npv / p["gpus_per_wafer"] / p["pdf"]
     return p[p["implied"].notna()]

@@ -14,6 +14,7 @@ from optimizer.verify.capital import drawn_by_partner
 from optimizer.verify.context import Context
 from optimizer.verify.formatting import each, fmt
 from optimizer.verify.limits import Family
+from optimizer.verify.operators import effective_capex
 from optimizer.verify.tolerance import ABS_TOL_USD, differs, exceeds
 
 
@@ -34,7 +35,7 @@ def check_funding(ctx: Context) -> None:
     )
     rows = rows.fillna(0.0).reset_index()
     rows["rate"] = rows["site"].map(ctx.sites["capex_usd_per_wspm"]).astype(float)
-    rows["capex"] = rows["rate"] * rows["wspm"]
+    rows["capex"] = effective_capex(ctx, rows)  # x the operators' capex_factor, if any
     rows["raised"] = rows["funded"] + rows["granted"]
     for r in each(rows[differs(rows["raised"], rows["capex"], ABS_TOL_USD)]):
         what = (

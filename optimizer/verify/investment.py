@@ -10,6 +10,7 @@ from optimizer.inputs.recipes import processes_of
 from optimizer.verify.context import Context
 from optimizer.verify.formatting import each, fmt
 from optimizer.verify.limits import Family
+from optimizer.verify.operators import effective_capex
 from optimizer.verify.tolerance import (
     ABS_TOL,
     ABS_TOL_FRACTION,
@@ -61,7 +62,7 @@ def check_builds_table(ctx: Context) -> None:
     b = ctx.builds.copy()
     f = ctx.findings
     b["rate"] = b["site"].map(ctx.sites["capex_usd_per_wspm"]).astype(float)
-    b["capex"] = b["rate"] * b["wspm"]
+    b["capex"] = effective_capex(ctx, b)  # x the operators' capex_factor, if any
     for r in each(b[differs(b["capex_usd"], b["capex"], ABS_TOL_USD)]):
         f.violate(
             "builds table",

@@ -1,9 +1,10 @@
 """Supply offers (docs/model.md "Supply offers"), from purchases.csv and supply_offers.csv only.
 
 Each purchase names an offer of the inputs, the offer's process, a product whose recipe has that
-process as an upstream stage, and a year inside the offer's window; per scenario, offer and year
-the wafers bought are at most max_wafers_per_year. (Bought units in the stage balance are checked
-in verify/stages.py, their cost in verify/costs.py.)
+process as a stage, and a year inside the offer's window; per scenario, offer and year the wafers
+bought are at most max_wafers_per_year. (Bought units in the stage balance are checked in
+verify/stages.py, bought GPUs of a final stage in the region balance in verify/operations.py via
+bought_gpus, their cost in verify/costs.py.)
 """
 
 from __future__ import annotations
@@ -58,8 +59,9 @@ def check_offer_limit(ctx: Context) -> None:
 
 
 def check_offer_use(ctx: Context) -> None:
-    """Each purchase: a known offer, its process, an upstream stage of the product, a year in
-    the offer's window, wafers >= 0."""
+    """Each purchase: a known offer, its process, a stage of the product (upstream, or final:
+    then its GPUs join the offer region's balance, verify/operations.py), a year in the
+    offer's window, wafers >= 0."""
     f, table = ctx.findings, ctx["purchases.csv"]
     known = set(ctx.case.supply_offers["offer"])
     for r in each(table[~table["offer"].isin(known)]):
@@ -68,8 +70,7 @@ def check_offer_use(ctx: Context) -> None:
             f"purchases.csv line {r.csv_line}: offer '{r.offer}' is not in supply_offers.csv",
         )
     p = purchases(ctx)
-    upstream = ctx.stages[~ctx.stages["final"]][["product", "process", "year"]]
-    staged = pd.MultiIndex.from_frame(upstream).unique()
+    staged = pd.MultiIndex.from_frame(ctx.stages[["product", "process", "year"]]).unique()
     key = pd.MultiIndex.from_frame(p[["product", "process", "year"]])
     checks = [
         (p["process"] != p["offer_process"], "process {process} is not the offer's ({op})"),
@@ -77,7 +78,7 @@ def check_offer_use(ctx: Context) -> None:
             (p["year"] < p["first_year"]) | (p["year"] > p["last_year"]),
             "year {year} is outside the offer's window {fy}-{ly}",
         ),
-        (~key.isin(staged), "{process} is not an upstream stage of {product}'s recipe"),
+        (~key.isin(staged), "{process} is not a stage of {product}'s recipe"),
         (p["wafers"].to_numpy(dtype=float) < -ABS_TOL, "wafers {wafers} < 0"),
     ]
     for bad, text in checks:
@@ -93,6 +94,16 @@ def check_offer_use(ctx: Context) -> None:
             )
             f.violate("offer use", f"purchases.csv line {r.csv_line}: offer {r.offer}: {what}")
     f.checked("offer use", len(table))
+
+
+def bought_gpus(ctx: Context) -> pd.Series:
+    """GPUs bought per (scenario, region, product, year): final-stage purchases x per_wafer_eff
+    / per_gpu of the final stage, in the offer's region (they are shipped from it)."""
+    keys = ["scenario", "region", "product", "year"]
+    final = ctx.stages[ctx.stages["final"]][["product", "process", "year", "per_wafer", "per_gpu"]]
+    p = purchases(ctx).merge(final, on=["product", "process", "year"])
+    gpus = p["wafers"].to_numpy(dtype=float) * (p["per_wafer"] / p["per_gpu"]).to_numpy(float)
+    return pd.Series(gpus, index=pd.MultiIndex.from_frame(p[keys])).groupby(keys).sum()
 
 
 def purchase_costs(ctx: Context) -> pd.Series:

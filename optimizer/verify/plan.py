@@ -28,6 +28,7 @@ DECISIONS += ("funding", "grants", "partner_summary", "costs")
 DECISIONS += ("purchases",)  # absent: nothing bought (supply_offers.csv)
 DECISIONS += ("dispatch", "contract_years")  # issue 14; absent: older plan / no such contract
 DECISIONS += ("power_builds", "power_funding", "storage_operation")  # issue 14 builds
+DECISIONS += ("operators", "operator_summary", "operator_wafers")  # absent: no operators
 DERIVED = ("scenario_costs", "prices", "binding", "tool_use", "stages", "site_costs")
 DERIVED += ("capital_sources",)
 

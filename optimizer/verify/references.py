@@ -34,6 +34,9 @@ KEYS: dict[str, tuple[tuple[str, ...], str]] = {
     "power_builds.csv": (("project", "year"), "sum"),  # issue 14: power builds
     "power_funding.csv": (("partner", "project", "year"), "sum"),
     "storage_operation.csv": (("scenario", "project", "year", "slice"), "first"),
+    "operators.csv": (("site", "operator", "year"), "sum"),
+    "operator_summary.csv": (("operator",), "first"),
+    "operator_wafers.csv": (("scenario", "site", "operator", "year"), "sum"),
 }
 
 
@@ -83,6 +86,8 @@ def clean_tables(ctx: Context) -> None:
             if col not in table.columns:
                 continue
             bad = ~table[col].isin(valid).to_numpy()
+            if name == "operator_summary.csv" and col == "partner":  # blank: no partner
+                bad &= table[col].notna().to_numpy() & (table[col] != "").to_numpy()
             for row in each(table[bad]):
                 f.violate(
                     "references",

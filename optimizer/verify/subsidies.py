@@ -14,6 +14,7 @@ import pandas as pd
 from optimizer.verify.context import Context
 from optimizer.verify.formatting import each, fmt
 from optimizer.verify.limits import Family
+from optimizer.verify.operators import effective_capex
 from optimizer.verify.tolerance import ABS_TOL_USD, exceeds
 
 
@@ -58,7 +59,9 @@ def grant_rate_rows(ctx: Context) -> pd.DataFrame:
     wspm = ctx.builds.groupby(["site", "year"])["wspm"].sum()
     at = pd.MultiIndex.from_frame(rows[["site", "year"]])
     unit = rows["site"].map(ctx.sites["capex_usd_per_wspm"]).astype(float)
-    rows["capex"] = unit * np.nan_to_num(at.map(wspm).to_numpy(dtype=float))
+    built = np.nan_to_num(at.map(wspm).to_numpy(dtype=float))
+    rows["capex"] = effective_capex(ctx, rows[["site", "year"]].assign(wspm=built))  # x factor
+    rows["capex"] = rows["capex"].where(unit.notna())
     got = _grants(ctx).groupby(["site", "program", "year"])["usd"].sum()
     lhs = pd.MultiIndex.from_frame(rows[["site", "program", "year"]]).map(got)
     rows["lhs"] = np.nan_to_num(lhs.to_numpy(dtype=float))

@@ -47,6 +47,7 @@ class PartnerNumbers:
     held: set[str] = field(default_factory=set)  # partners drawn only for their minimum share
     make_buy: pd.DataFrame = field(default_factory=pd.DataFrame)  # finance_stats.make_or_buy
     offers: bool = False  # solved with supply offers (purchases.csv)
+    operators: pd.DataFrame = field(default_factory=pd.DataFrame)  # operator_rows
 
 
 def numbers(plan: Plan, head: statistics.Headline) -> PartnerNumbers:
@@ -72,6 +73,7 @@ def numbers(plan: Plan, head: statistics.Headline) -> PartnerNumbers:
         held=finance_stats.held_by_min_share(plan),
         make_buy=finance_stats.make_or_buy(plan),
         offers=finance_stats.offers_modelled(plan),
+        operators=operator_rows(plan),
     )
 
 
@@ -82,7 +84,7 @@ def section(n: PartnerNumbers) -> Section:
         section = Section(
             KEY,
             5,
-            "Who pays",
+            "Who pays and who runs it",
             para("No capital is raised: the plan builds nothing that needs funding."),
         )
         section.blocks.extend(make_or_buy_blocks(n))
@@ -104,7 +106,7 @@ def section(n: PartnerNumbers) -> Section:
         runs.append(
             " The funding is the same in every scenario: it is raised before demand is known."
         )
-    section = Section(KEY, 5, "Who pays", para(*runs))
+    section = Section(KEY, 5, "Who pays and who runs it", para(*runs))
     rows = [
         (
             r.partner,
@@ -217,8 +219,63 @@ def section(n: PartnerNumbers) -> Section:
             )
         )
     section.blocks.extend(capital_source_blocks(n))
+    section.blocks.extend(operator_blocks(n))
     section.blocks.extend(make_or_buy_blocks(n))
     return section
+
+
+def operator_rows(plan: Plan) -> pd.DataFrame:
+    """operator_summary.csv with the sites each operator built at (operators.csv); empty when
+    the plan has no operators (operators.csv absent from the data)."""
+    if not plan.has("operator_summary"):
+        return pd.DataFrame()
+    s = plan["operator_summary"].copy()
+    built = plan["operators"] if plan.has("operators") else pd.DataFrame(columns=["site"])
+    sites = built.groupby("operator")["site"].agg(lambda x: ", ".join(sorted(set(x))))
+    s["sites"] = s["operator"].map(sites).fillna("")
+    return s.sort_values("capital_usd", ascending=False).reset_index(drop=True)
+
+
+def operator_blocks(n: PartnerNumbers) -> list:
+    """Who runs it: per operator the sites it builds at, wspm, capital and its own stake."""
+    ops = n.operators
+    if not len(ops):
+        return []
+    rows = [
+        (
+            r.operator,
+            str(r.partner) if pd.notna(r.partner) and str(r.partner) else "–",
+            r.sites or "–",
+            number(r.wspm_built),
+            money(r.capital_usd),
+            money(r.own_capital_usd),
+            pct(r.stake) if pd.notna(r.stake) else "–",
+            pct(r.min_stake, 0),
+        )
+        for r in ops.itertuples()
+    ]
+    return [
+        table(
+            "operators",
+            "Who runs it: builds and stake per operator",
+            (
+                "Operator",
+                "Partner",
+                "Sites built",
+                "wspm built",
+                "Capital",
+                "Own capital",
+                "Stake",
+                "Min stake",
+            ),
+            rows,
+            "lllrrrrr",
+            limit=MAX_ROWS,
+            source="operator_summary.csv, operators.csv",
+            note="Capital: capex of its builds after its capex_factor; own capital: its "
+            "partner's funding at the sites it may run (site_operators.csv).",
+        )
+    ]
 
 
 def capital_source_blocks(n: PartnerNumbers) -> list:

@@ -20,6 +20,7 @@ KEY = "supply-chain"
 TITLE = "Supply chain"
 COMPONENT_LABELS = {
     "operations": "Operations",
+    "operator_opex": "Operator opex",
     "purchases": "Purchases",
     "financing": "Financing",
     "site_fixed": "Fixed site costs",

@@ -27,6 +27,7 @@ SHORT_LABELS = {
     "site_fixed": "Site fixed",
     "energy_capacity": "Energy capacity",
     "operations": "Operations",
+    "operator_opex": "Operator opex",
     "purchases": "Purchases",
     "energy": "Energy",
     "carbon": "Carbon",
