@@ -241,3 +241,33 @@ def test_verify_catches_a_broken_state_of_charge_and_an_unfunded_build(tmp_path)
     f.to_csv(funds, index=False)
     found = "\n".join(verify_plan(r.out_dir).violations)
     assert "power build BATT 2025" in found
+
+
+def test_generation_output_counts_in_the_plans_energy_and_co2(tmp_path):
+    # A gas plant (availability 1 in both slices, $10/MWh, 0.4 t/MWh, capex $100/kW) against a
+    # $1,000/MWh grid: 1 MW serves the flat 1 MW load in 2026, 8,760 MWh, variable cost $87,600,
+    # CO2 8,760 x 0.4 = 3,504 t; capex 1 MW x $100,000 (rate 0, one payment in 2026), against
+    # 8,760 x $1,000 = $8.76M on the grid.
+    data = case(
+        tmp_path / "gas",
+        energy=[grid(1000)],
+        slices=DAY_NIGHT,
+        availability=[
+            {"source": "gas", "region": None, "slice": "day", "factor": 1},
+            {"source": "gas", "region": None, "slice": "night", "factor": 1},
+        ],
+        generation=[gen("GAS_NEW", "gas", capex=100.0, variable_usd_per_mwh=10, co2_t_per_mwh=0.4)],
+        partners=[partner()],
+    )
+    r = solve_and_verify(data, tmp_path)
+    out = r.tables["generation_output"]
+    out = out[out["year"] == 2026]
+    assert value(out, "mwh", project="GAS_NEW") == approx(8760)
+    assert value(out, "cost_usd", project="GAS_NEW") == approx(87_600)
+    assert value(out, "co2_t", project="GAS_NEW") == approx(3504)
+    from optimizer.plan.read import read_plan
+    from optimizer.plan.statistics import headline
+
+    head = headline(read_plan(r.out_dir))
+    assert head.energy_mwh == approx(8760)  # no grid energy drawn: all from the new plant
+    assert head.co2_t == approx(3504)

@@ -135,7 +135,24 @@ def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
     if not parts:
         return {}
     table = pd.concat(parts, ignore_index=True)[cols]
-    return {"power_builds": table.sort_values(["project", "year"]).reset_index(drop=True)}
+    out = {"power_builds": table.sort_values(["project", "year"]).reset_index(drop=True)}
+    if "gen_ops" in ctx.data:
+        out["generation_output"] = output_table(ctx, sol)
+    return out
+
+
+def output_table(ctx: ModelContext, sol) -> pd.DataFrame:
+    """generation_output.csv: MWh per scenario, project and year, its variable cost (USD, in the
+    `energy` component) and CO2 (t): the energy and emissions of built generation, which the
+    plan's headline energy and CO2 add to energy.csv's contracts."""
+    op, pr = ctx.data["gen_ops"], ctx.data["gen_projects"]
+    keys = ["scenario", "project", "region", "source", "year"]
+    t = op[["scenario", "project", "region", "source", "year"]].assign(mwh=sol.value("gen_out"))
+    t = t.groupby(keys, as_index=False)["mwh"].sum()
+    per = pr.set_index("project")
+    t["cost_usd"] = t["mwh"] * t["project"].map(per["variable_usd_per_mwh"]).astype(float)
+    t["co2_t"] = t["mwh"] * t["project"].map(per["co2_t_per_mwh"]).astype(float)
+    return t[t["mwh"] > TINY].reset_index(drop=True)
 
 
 CONCERN = Concern(

@@ -8,8 +8,9 @@ kind `energy` fund only power builds (finance.py keeps them out of fab funding).
         (generation: capex_usd_per_kw x 1000 x MW; storage: + capex_usd_per_kwh x 1000 x MWh)
 
 and pfund joins finance.py's partner rows through ctx.extend_constraints: capital_total,
-commitment, max_share, min_share, region_share (the region's capital includes its power
-builds) and capital.py's tranche_use. Financing: each dollar is repaid as an ordinary annuity at
+commitment, max_share, region_share (the region's capital includes its power builds) and
+capital.py's tranche_use. A partner's min_share stays a share of the fab capital (see
+_keep_min_shares_on_fab_capital). Financing: each dollar is repaid as an ordinary annuity at
 the funder's cost of capital over the project's life_years (finance.financing_pv), only the
 payments inside the horizon counted, into the `financing` cost. Subsidies (subsidies.csv) never
 apply to power builds: grants are per fab site.
@@ -61,7 +62,7 @@ def _extend_partner_rows(ctx: ModelContext, f: pd.DataFrame) -> None:
     """pfund joins the partner rows finance.py and capital.py built for fab funds."""
     pos = np.arange(len(f))
     ctx.extend_constraints("capital_total", terms_frame(np.zeros(len(f)), "pfund", pos, 1.0))
-    for name in ("commitment", "max_share", "min_share"):
+    for name in ("commitment", "max_share"):
         fam = ctx.families.get(name)
         if fam is None or fam.terms is None:
             continue
@@ -69,6 +70,7 @@ def _extend_partner_rows(ctx: ModelContext, f: pd.DataFrame) -> None:
         row = f["partner"].map(row_of)
         ok = row.notna().to_numpy()
         ctx.extend_constraints(name, terms_frame(row[ok].astype(int), "pfund", pos[ok], 1.0))
+    _keep_min_shares_on_fab_capital(ctx, f)
     fam = ctx.families.get("tranche_use")
     if fam is not None and fam.terms is not None:
         key = fam.index[["partner", "year"]].reset_index(names="r")
@@ -91,6 +93,25 @@ def _extend_partner_rows(ctx: ModelContext, f: pd.DataFrame) -> None:
                 ]
             ),
         )
+
+
+def _keep_min_shares_on_fab_capital(ctx: ModelContext, f: pd.DataFrame) -> None:
+    """min_share[p]: fab funds of p >= min_share x fab capital. The row reads the `capital`
+    total, which now includes power funds, so each power dollar gets + min_share back.
+
+    Why: capital raised near the end of the horizon costs only the few annuity payments inside
+    it, so counting power capital in a partner's floor lets the plan meet the floor with a late,
+    useless battery (measured on the default data: 5 batteries built in 2039, funded by OPENAI,
+    to hold its 5% minimum). A minimum share is a stake in the chip venture: fabs only."""
+    fam = ctx.families.get("min_share")
+    if fam is None or fam.terms is None or not len(f):
+        return
+    share = fam.index["partner"].map(ctx.case.partners.set_index("partner")["min_share"])
+    grid = pd.DataFrame({"row": np.arange(len(fam.index)), "share": share.to_numpy(dtype=float)})
+    grid = grid.merge(pd.DataFrame({"pos": np.arange(len(f))}), how="cross")
+    ctx.extend_constraints(
+        "min_share", terms_frame(grid["row"], "pfund", grid["pos"], grid["share"])
+    )
 
 
 def power_funds(ctx: ModelContext, sol) -> pd.DataFrame:

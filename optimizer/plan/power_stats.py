@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from optimizer.plan.read import Plan, read_table
-from optimizer.plan.statistics import expected
+from optimizer.plan.statistics import expected, supplied_energy
 
 # Sources whose output depends on the weather: everything else (grid, nuclear, gas, storage
 # discharge, ...) is available in every slice and counts as firm.
@@ -64,20 +64,9 @@ def firm_share(plan: Plan) -> float | None:
 
 
 def co2_by_source(plan: Plan) -> pd.DataFrame:
-    """source, mwh, co2_t over the horizon (expected), largest emitter first; sources of
-    projects from power_builds.csv when energy.csv names a project rather than a contract."""
-    e = plan["energy"]
-    if e.empty:
-        return pd.DataFrame(columns=["source", "mwh", "co2_t"])
-    names = plan["contracts"][["contract", "source"]]
-    builds = table(plan, "power_builds")
-    if not builds.empty:
-        extra = builds[["project", "source"]].drop_duplicates("project")
-        extra = extra.rename(columns={"project": "contract"})
-        names = pd.concat([names, extra[~extra["contract"].isin(names["contract"])]])
-    use = e.merge(names, on="contract", how="left")
-    use["source"] = use["source"].fillna("unknown")
-    frame = expected(use, ["source"], ["mwh", "co2_t"], plan)
+    """source, mwh, co2_t over the horizon (expected), largest emitter first: contracts and
+    built generation (statistics.supplied_energy)."""
+    frame = expected(supplied_energy(plan), ["source"], ["mwh", "co2_t"], plan)
     return frame.sort_values(["co2_t", "mwh"], ascending=False).reset_index(drop=True)
 
 

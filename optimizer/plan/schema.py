@@ -374,6 +374,21 @@ TABLES: tuple[Table, ...] = (
         ("project", "year"),
         required=False,
     ),
+    Table(  # only with generation.csv: energy, variable cost and CO2 of built generation
+        "generation_output",
+        (
+            _id("scenario"),
+            _id("project"),
+            _id("region"),
+            _id("source"),
+            _year(),
+            _num("mwh", "MWh"),
+            _num("cost_usd", "USD"),
+            _num("co2_t", "t"),
+        ),
+        ("scenario", "project", "year"),
+        required=False,
+    ),
     Table(  # only with storage.csv: charge, discharge and state of charge per slice
         "storage_operation",
         (

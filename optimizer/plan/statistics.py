@@ -154,7 +154,7 @@ def headline(plan: Plan) -> Headline:
     info = site_info(plan).set_index("site")
     built_sites = sorted(set(builds.loc[builds["wspm"] > 0, "site"]))
     opened = [s for s in built_sites if not (info["existing_wspm"].get(s, 0.0) > 0)]
-    energy = expected(plan["energy"], ["year"], ["mwh", "co2_t", "cost_usd"], plan)
+    energy = expected(supplied_energy(plan), ["year"], ["mwh", "co2_t", "cost_usd"], plan)
     funding = plan["funding"]
     grants = _grants(plan)
     gap = plan.summary.get("mip_gap")
@@ -297,19 +297,31 @@ def site_energy_shares(plan: Plan) -> pd.DataFrame:
     return use.sort_values(["site", "mwh"], ascending=[True, False]).reset_index(drop=True)
 
 
-def energy_mix(plan: Plan) -> pd.DataFrame:
-    """Wide frame year x source: MWh (expected)."""
+def supplied_energy(plan: Plan) -> pd.DataFrame:
+    """scenario, year, supplier, source, mwh, cost_usd, co2_t: energy.csv's contracts plus the
+    output of built generation (generation_output.csv, issue 14), which serves the fabs too."""
     use = plan["energy"].merge(plan["contracts"][["contract", "source"]], on="contract", how="left")
+    use = use.rename(columns={"contract": "supplier"})
     use["source"] = use["source"].fillna("unknown")
-    frame = expected(use, ["year", "source"], ["mwh"], plan)
+    cols = ["scenario", "year", "supplier", "source", "mwh", "cost_usd", "co2_t"]
+    if not plan.has("generation_output"):
+        return use[cols]
+    gen = plan["generation_output"].rename(columns={"project": "supplier"})
+    return pd.concat([use[cols], gen[cols]], ignore_index=True)
+
+
+def energy_mix(plan: Plan) -> pd.DataFrame:
+    """Wide frame year x source: MWh (expected), contracts and built generation."""
+    frame = expected(supplied_energy(plan), ["year", "source"], ["mwh"], plan)
     if frame.empty:
         return pd.DataFrame()
     return frame.pivot_table(index="year", columns="source", values="mwh", fill_value=0.0)
 
 
 def energy_by_year(plan: Plan) -> pd.DataFrame:
-    """year, mwh, cost_usd, co2_t, price_usd_per_mwh, co2_t_per_mwh."""
-    frame = expected(plan["energy"], ["year"], ["mwh", "cost_usd", "co2_t"], plan)
+    """year, mwh, cost_usd, co2_t, price_usd_per_mwh, co2_t_per_mwh (contracts and built
+    generation; cost_usd is the energy price or the generation's variable cost)."""
+    frame = expected(supplied_energy(plan), ["year"], ["mwh", "cost_usd", "co2_t"], plan)
     pos = frame["mwh"].where(frame["mwh"] > 0)
     frame["price_usd_per_mwh"] = frame["cost_usd"] / pos
     frame["co2_t_per_mwh"] = frame["co2_t"] / pos

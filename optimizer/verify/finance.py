@@ -62,7 +62,10 @@ def _partner_limits(ctx: Context) -> tuple[pd.DataFrame, float]:
     # capital drawn on tranches goes beyond the commitment (capital_tranches.csv, capital.py)
     p["committed"] = p["usd"] - drawn_by_partner(ctx).reindex(p.index).fillna(0.0)
     p["high"] = p["max_share"] * total
-    p["low"] = p["min_share"] * total
+    # a minimum share is of the fab capital only (power_funding.csv left out: power_finance.py)
+    fab = money[money["site"].notna()] if "site" in money else money
+    p["fab_usd"] = fab.groupby("partner")["usd"].sum().reindex(p.index).fillna(0.0)
+    p["low"] = p["min_share"] * float(fab["usd"].sum())
     return p.rename_axis("partner").reset_index(), total
 
 
@@ -92,9 +95,9 @@ def max_share_rows(ctx: Context) -> pd.DataFrame:
 
 
 def min_share_rows(ctx: Context) -> pd.DataFrame:
-    """partner capital >= min_share x all partner capital (partner with min_share > 0)."""
+    """partner fab capital >= min_share x all fab capital (partner with min_share > 0)."""
     p, _ = _partner_limits(ctx)
-    return p.assign(lhs=p["usd"], rhs=p["low"])[p["min_share"] > 0.0]
+    return p.assign(lhs=p["fab_usd"], rhs=p["low"])[p["min_share"] > 0.0]
 
 
 def check_partners(ctx: Context) -> None:
@@ -110,7 +113,7 @@ def check_partners(ctx: Context) -> None:
     share = (p["usd"] / total) if total > 0 else p["usd"] * 0.0
     for off, sign, share_col, usd_col in (
         (exceeds(p["usd"], p["high"], ABS_TOL_USD), ">", "max_share", "high"),
-        (exceeds(p["low"], p["usd"], ABS_TOL_USD), "<", "min_share", "low"),
+        (exceeds(p["low"], p["fab_usd"], ABS_TOL_USD), "<", "min_share", "low"),
     ):
         for r, s in zip(each(p[off]), share[off], strict=True):
             f.violate(

@@ -356,6 +356,38 @@ def check_power_operation(ctx: Context) -> None:
     f.checked("power operation", n)
 
 
+def check_generation_output(ctx: Context) -> None:
+    """generation_output.csv: MWh = the project's dispatch.csv rows of that scenario and year;
+    cost_usd = MWh x variable_usd_per_mwh; co2_t = MWh x co2_t_per_mwh (generation.csv)."""
+    if "generation_output.csv" not in ctx.tables:
+        return
+    out = ctx["generation_output.csv"]
+    if out.empty:
+        return
+    keys = ["scenario", "supplier", "year"]
+    d = ctx["dispatch.csv"].groupby(keys)["mwh"].sum()
+    got = pd.MultiIndex.from_frame(out[["scenario", "project", "year"]]).map(d)
+    pr = projects(ctx).set_index("project")
+    rows = out.assign(
+        dispatched=np.nan_to_num(np.asarray(got, dtype=float), nan=0.0),
+        cost=out["mwh"] * out["project"].map(pr["variable_usd_per_mwh"]).astype(float),
+        co2=out["mwh"] * out["project"].map(pr["co2_t_per_mwh"]).astype(float),
+    )
+    f = ctx.findings
+    for col, want, tol in (
+        ("mwh", "dispatched", ABS_TOL),
+        ("cost_usd", "cost", ABS_TOL_USD),
+        ("co2_t", "co2", ABS_TOL),
+    ):
+        for r in each(rows[differs(rows[col], rows[want], tol)]):
+            f.violate(
+                "generation output",
+                f"generation_output.csv {r.project} ({r.scenario} / {r.year}): {col} "
+                f"{fmt(getattr(r, col))}, recomputed {fmt(getattr(r, want))}",
+            )
+    f.checked("generation output", 3 * len(rows))
+
+
 def _at(row) -> str:
     parts = [str(getattr(row, k)) for k in ("scenario", "year", "slice") if hasattr(row, k)]
     return f" ({' / '.join(parts)})" if parts else ""
@@ -371,7 +403,7 @@ COVERS = (
     "storage_power",
     "storage_energy",
 )
-CHECKS = {83: check_power_builds, 84: check_power_operation}
+CHECKS = {83: check_power_builds, 84: check_power_operation, 85: check_generation_output}
 _OP = ("scenario", "project", "year", "slice")
 LIMITS = {
     "generation_limit": Family(

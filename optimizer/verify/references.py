@@ -33,6 +33,7 @@ KEYS: dict[str, tuple[tuple[str, ...], str]] = {
     "contract_years.csv": (("scenario", "contract", "year"), "first"),
     "power_builds.csv": (("project", "year"), "sum"),  # issue 14: power builds
     "power_funding.csv": (("partner", "project", "year"), "sum"),
+    "generation_output.csv": (("scenario", "project", "year"), "sum"),
     "storage_operation.csv": (("scenario", "project", "year", "slice"), "first"),
     "operators.csv": (("site", "operator", "year"), "sum"),
     "operator_summary.csv": (("operator",), "first"),
