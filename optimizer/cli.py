@@ -421,6 +421,32 @@ def sweep(
         raise typer.Exit(code)
 
 
+@app.command()
+def alternatives(
+    data_dir: Annotated[Path, typer.Argument(help="Data folder.")] = DEFAULT_DATA,
+    slack: Annotated[
+        float, typer.Option(help="Cost slack over the least cost (0.05: at most 5% dearer).")
+    ] = 0.05,
+    by: Annotated[
+        str, typer.Option(help="Dimension to range over: partner, region, site, operator, process.")
+    ] = "partner",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder to write (default: reports/alternatives-<by>/)."),
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Local worker processes.")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of an existing Dask scheduler to solve on.")
+    ] = None,
+    scenario: Annotated[str | None, typer.Option(help="Demand scenario planned for.")] = None,
+) -> None:
+    """Near-optimal alternatives: each item's range within the cost slack, and one maximally
+    different plan (alternatives.csv, alternatives.md, different/)."""
+    from optimizer.alternatives import run_alternatives
+
+    run_alternatives(data_dir, slack, by, out, workers, scheduler, scenario)
+
+
 def _formats(text: str) -> tuple[str, ...]:
     if text.strip().lower() == "none":
         return ()

@@ -34,11 +34,13 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
 PLAN, COMPARISON, SWEEP, CASE = "plan", "comparison", "sweep", "case"
+ALTERNATIVES = "alternatives"  # fabplan alternatives (optimizer/alternatives/)
 NOUNS = {
     PLAN: "plan",
     COMPARISON: "comparison",
     SWEEP: "sweep",
     CASE: "generated case",
+    ALTERNATIVES: "alternatives",
 }
 COMPARISON_FILES = ("comparison.md", "comparison.html")
 SWEEP_HEADER = "case,case_id,overrides"
@@ -109,6 +111,8 @@ def is_output(folder: Path, kind: str) -> bool:
         return _first_line(folder / "sweep.csv").startswith(SWEEP_HEADER)
     if kind == CASE:
         return GENERATED_MARK in _head(folder / "README.md")
+    if kind == ALTERNATIVES:
+        return _first_line(folder / "alternatives.csv").startswith("item,minimum,")
     raise ValueError(f"unknown output kind {kind!r}")
 
 

@@ -574,3 +574,70 @@ def test_two_solved_plans_report_the_input_change_and_cost_difference(tmp_path):
     )
     paths = write_comparison(c, tmp_path / "cmp")
     assert all(p.stat().st_size > 0 for p in paths)
+
+
+# --------------------------------------------------------------------------------------------
+# different demand (issue 15, section 3): said once, before any percentage
+
+DIFFERENT_SCENARIOS = (
+    "The two plans face different demand: plan A plans for one demand scenario (base), plan B "
+    "hedges 2 demand scenarios (low 25%, high 75%), so the differences below"
+)
+
+
+def _first_percentage(text: str) -> int:
+    import re
+
+    return re.search(r"\d%", text).start()
+
+
+def test_deterministic_against_hedged_says_demand_differs_before_any_percentage(
+    plans, tmp_path, monkeypatch, capsys
+):
+    b = plan_b()
+    b["scenarios"] = {"low": 0.25, "high": 0.75}
+    b["unmet"] = [("low", "GPU", "global", 2026, 4000.0), ("high", "GPU", "global", 2026, 20000.0)]
+    b["energy"] = [("high", *e[1:]) for e in b["energy"]]
+    folder = write_plan_folder(tmp_path / "b_hedged", b)
+    c = compare_plans(plans[0], folder)
+    assert c.warnings[0].startswith(DIFFERENT_SCENARIOS)
+    write_comparison(c, tmp_path / "cmp")
+    for name in ("comparison.md", "comparison.html"):
+        text = " ".join((tmp_path / "cmp" / name).read_text().split())
+        text = text[text.find("<body") :] if name.endswith(".html") else text  # not the CSS
+        at = text.index("The two plans face different demand")
+        # the sentence's own weights (25%) are the first percentage of the document
+        assert at < _first_percentage(text), name
+    monkeypatch.chdir(tmp_path)
+    run_compare_command(plans[0], folder, tmp_path / "cmp2")
+    captured = capsys.readouterr()
+    terminal = " ".join((captured.err + captured.out).split())
+    assert DIFFERENT_SCENARIOS in terminal
+    assert terminal.index(DIFFERENT_SCENARIOS) < _first_percentage(terminal)
+
+
+def test_same_scenarios_with_another_demand_csv(plans, tmp_path):
+    b = plan_a()
+    b["inputs"] = {**b["inputs"], "demand.csv": "e" * 64}  # demand.csv's hash differs
+    c = compare_plans(plans[0], write_plan_folder(tmp_path / "b_demand", b))
+    assert c.warnings[0].startswith("The two plans face different demand, so the differences")
+    # the same demand.csv and scenarios (plans a and b differ only in decisions): no sentence
+    assert not any("face different demand" in w for w in compare_plans(*plans).warnings)
+
+
+def test_demand_tables_give_the_totals(tmp_path):
+    a = write_plan_folder(tmp_path / "a", plan_a())
+    b = write_plan_folder(tmp_path / "b", plan_a())
+    columns = ["scenario", "product", "market", "year", "gpus"]
+    # plan A: 1,000 + 2,000 = 3,000 GPUs; plan B: 1,000 + 2,600 = 3,600 GPUs
+    rows_a = [("base", "GPU", "global", 2026, 1000.0), ("base", "GPU", "global", 2027, 2000.0)]
+    rows_b = [("base", "GPU", "global", 2026, 1000.0), ("base", "GPU", "global", 2027, 2600.0)]
+    pd.DataFrame(rows_a, columns=columns).to_csv(a / "demand.csv", index=False)
+    pd.DataFrame(rows_b, columns=columns).to_csv(b / "demand.csv", index=False)
+    c = compare_plans(a, b)
+    assert c.warnings[0].startswith(
+        "The two plans face different demand (3,000 GPUs expected over the horizon in plan A, "
+        "3,600 in plan B)"
+    )
+    pd.DataFrame(rows_a, columns=columns).to_csv(b / "demand.csv", index=False)
+    assert compare_plans(a, b).warnings == []  # the same rows: nothing to say

@@ -394,7 +394,13 @@ def test_costs_table_sums_to_the_objective_and_the_report_says_so(rendered):
     costs = csv(plan_dir, "costs")
     assert costs["npv_usd"].sum() == pytest.approx(objective, rel=1e-9)
     for table in (page.table("costs"), md_table(md, md_caption("costs"))):
-        exact = [to_number(v) for v in table["NPV (USD)"]]
+        # 7 cash components, their subtotal, then the penalty on its own line (issue 15)
+        assert table["Component"].tolist()[-2:] == [
+            "Cost of the plan, without the penalty",
+            "Plus: value of GPUs not delivered (penalty)",
+        ]
+        parts = table[table["Component"] != "Cost of the plan, without the penalty"]
+        exact = [to_number(v) for v in parts["NPV (USD)"]]
         assert len(exact) == 8
         # each row is rounded to the dollar: the sum is within 8 x $0.50 of the objective
         assert abs(sum(exact) - objective) <= 4
@@ -1110,7 +1116,8 @@ def test_risk_averse_plan_states_its_setting_and_expected_cost(plan_dir):
     shares = page.table("costs").set_index("Component")["Share"]
     assert shares["Risk adjustment (CVaR)"] == "–"
     penalty = rows.set_index("component")["npv_usd"]["unmet_demand"]
-    assert shares["Penalty for unmet demand"] == pct(penalty / mean)  # a share of the cash cost
+    # a share of the cash cost
+    assert shares["Plus: value of GPUs not delivered (penalty)"] == pct(penalty / mean)
 
 
 def test_end_to_end_stochastic_run_reports_what_the_solver_wrote(tmp_path):

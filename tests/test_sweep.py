@@ -88,7 +88,7 @@ def test_two_by_two_sweep_equals_four_independent_solves(local, data, tmp_path):
 
 def test_tornado_ranges_are_read_off_the_table(local):
     t, ranges = local.table, local.ranges.set_index(["input", "output"])
-    base = row(t, "0.8", "1.0")  # the first value of each --vary
+    base = row(t, "0.8", "1.0")  # capex x1 not listed: its first value; demand unmodified 1.0
     for output in ("objective_usd", "wspm_built", "unmet_gpus", "capital_usd"):
         capex = ranges.loc[(CAPEX, output)]  # demand at its base 1.0: capex 0.8 -> 1.2
         assert capex["low_value"] == "0.8" and capex["high_value"] == "1.2"

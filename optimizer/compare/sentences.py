@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from optimizer.compare.demand import demand_sentence
 from optimizer.compare.noise import (
     GPU_TOL,
     MW_TOL,
@@ -293,8 +294,9 @@ def input_sentence(inputs: pd.DataFrame) -> str:
 
 
 def warnings(c: Comparison) -> list[str]:
-    """What a reader must know before trusting the differences."""
-    out: list[str] = []
+    """What a reader must know before trusting the differences; first, whether the plans face
+    the same demand (before any percentage is read)."""
+    out: list[str] = [s for s in (demand_sentence(c.plan_a, c.plan_b),) if s]
     for side, plan in (("A", c.plan_a), ("B", c.plan_b)):
         if not plan.optimal:
             out.append(

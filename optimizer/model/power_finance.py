@@ -8,8 +8,9 @@ kind `energy` fund only power builds (finance.py keeps them out of fab funding).
         (generation: capex_usd_per_kw x 1000 x MW; storage: + capex_usd_per_kwh x 1000 x MWh)
 
 and pfund joins finance.py's partner rows through ctx.extend_constraints: capital_total,
-commitment, max_share, region_share (the region's capital includes its power builds) and
-capital.py's tranche_use. A partner's min_share stays a share of the fab capital (see
+commitment, max_share, region_share (the region's capital includes its power builds); not
+capital.py's tranche_use: tranches fund fabs, power draws on the commitment. A partner's
+min_share stays a share of the fab capital (see
 _keep_min_shares_on_fab_capital). Financing: each dollar is repaid as an ordinary annuity at
 the funder's cost of capital over the project's life_years (finance.financing_pv), only the
 payments inside the horizon counted, into the `financing` cost. Subsidies (subsidies.csv) never
@@ -71,11 +72,9 @@ def _extend_partner_rows(ctx: ModelContext, f: pd.DataFrame) -> None:
         ok = row.notna().to_numpy()
         ctx.extend_constraints(name, terms_frame(row[ok].astype(int), "pfund", pos[ok], 1.0))
     _keep_min_shares_on_fab_capital(ctx, f)
-    fam = ctx.families.get("tranche_use")
-    if fam is not None and fam.terms is not None:
-        key = fam.index[["partner", "year"]].reset_index(names="r")
-        m = f[["partner", "year"]].reset_index(names="pos").merge(key, on=["partner", "year"])
-        ctx.extend_constraints("tranche_use", terms_frame(m["r"], "pfund", m["pos"], -1.0))
+    # tranche draws fund fab builds only (tranche_use is not extended): power capital counts
+    # against the partner's commitment, so capital_sources.csv's commitment row of a partner and
+    # year (fab funds - draws) is never negative
     fam = ctx.families.get("region_share")
     if fam is not None and fam.terms is not None:
         pr = ctx.case.partner_regions

@@ -428,14 +428,14 @@ def binding(plan: Plan) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def binding_groups(plan: Plan) -> pd.DataFrame:
+def binding_groups(plan: Plan, rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """Binding rows that are the same limit in different years, merged into one finding.
 
     A capacity limit binding in ten years reads better as one sentence with its years than as ten
     sentences. Groups are ranked by their summed impact and keep the sentence of their
     highest-impact row.
     """
-    frame = binding(plan)
+    frame = binding(plan) if rows is None else rows.copy()  # rows: a subset of binding(plan)
     if frame.empty:
         return pd.DataFrame(columns=["family", "key", "years", "rows", "impact", "sentence"])
     others = [k for k in BINDING_KEYS if k != "year"]

@@ -465,39 +465,6 @@ def scenario_outcomes(outcomes: pd.DataFrame, scenarios: list[str]) -> Chart:
         )
 
 
-def regret_bars(summary: pd.DataFrame, least: list[str]) -> Chart:
-    """Horizontal bars per plan: worst-case regret and expected regret (billion USD)."""
-    name, title = "regret", "Regret of each plan: how much more it costs than the best plan"
-    rows = summary.iloc[::-1]
-    y = np.arange(len(rows))
-    with _style():
-        fig, ax = _figure(9, 1.6 + 0.62 * max(len(rows), 1))
-        worst = rows["worst_regret"].to_numpy() / 1e9
-        mean = rows["expected_regret"].to_numpy() / 1e9
-        ax.barh(y + 0.19, worst, height=0.36, color=UNMET_COLOR, label="worst case (any scenario)")
-        ax.barh(
-            y - 0.19, mean, height=0.36, color=PALETTE[0], label="expected (probability-weighted)"
-        )
-        for i, (w, m) in enumerate(zip(rows["worst_regret"], rows["expected_regret"], strict=True)):
-            ax.text(max(w, 0) / 1e9, i + 0.19, f" {money(w)}", va="center", fontsize=8)
-            ax.text(max(m, 0) / 1e9, i - 0.19, f" {money(m)}", va="center", fontsize=8)
-        ax.set_yticks(y)
-        ax.set_yticklabels([label(p) for p in rows.index])
-        for tick, p in zip(ax.get_yticklabels(), rows.index, strict=True):
-            if p in least:
-                tick.set_fontweight("bold")
-        _thousands(ax, "x")
-        right = float(max(np.nanmax(worst), np.nanmax(mean), 0.0))
-        ax.set_xlim(0, right * 1.18 if right > 0 else 1)
-        ax.set_xlabel("regret (billion USD, NPV)")
-        ax.set_title(title)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
-        ax.grid(axis="y", visible=False)
-        return Chart(
-            name, title, "Bars of worst-case and expected regret per plan", _svg(fig, name, title)
-        )
-
-
 def capacity_by_process(wide: pd.DataFrame) -> Chart:
     """Lines: installed wspm per process per year (not stacked: a packaging wafer and a logic
     wafer are not the same thing)."""

@@ -94,6 +94,12 @@ class ValueMeasures:
     rp_usd: float  # expected cost of the risk-neutral hedged plan
     ws_usd: float  # expected cost with perfect foresight (each scenario's own plan)
     eev_usd: float  # expected cost of the mean-demand plan's decisions
+    # the unmet-demand penalty part of each (NaN in plans written before issue 15)
+    evpi_penalty_usd: float = math.nan
+    vss_penalty_usd: float = math.nan
+    rp_penalty_usd: float = math.nan
+    ws_penalty_usd: float = math.nan
+    eev_penalty_usd: float = math.nan
 
     @property
     def known(self) -> bool:
@@ -106,8 +112,9 @@ def value_measures(plan: Plan) -> ValueMeasures:
         ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
         return float(v) if ok else float("nan")
 
+    names = ("evpi", "vss", "rp", "ws", "eev")
     return ValueMeasures(
-        get("evpi_usd"), get("vss_usd"), get("rp_usd"), get("ws_usd"), get("eev_usd")
+        *(get(f"{n}_usd") for n in names), *(get(f"{n}_penalty_usd") for n in names)
     )
 
 
@@ -121,6 +128,7 @@ class Regret:
     probability: pd.Series  # per scenario
     summary: pd.DataFrame  # per plan: expected_cost, expected_regret, worst_regret, worst_in, rank
     least: list[str]  # plan(s) with the least worst-case regret
+    penalty: pd.DataFrame | None = None  # regret's unmet-demand penalty part (None: not written)
 
     @property
     def plans(self) -> list[str]:
@@ -150,7 +158,13 @@ def regret(plan: Plan) -> Regret | None:
     ties = worst <= floor + TIE_TOLERANCE * max(abs(floor), 1.0)
     summary["rank"] = worst.rank(method="min").astype(int)
     summary.loc[ties, "rank"] = 1
-    return Regret(cost, reg, best, prob, summary, [p for p in plans if ties[p]])
+    penalty = None
+    if "regret_penalty_usd" in frame.columns:
+        penalty = frame.pivot_table(
+            index="plan", columns="scenario", values="regret_penalty_usd", aggfunc="sum"
+        ).loc[plans, scenarios]
+        summary["expected_regret_penalty"] = penalty.mul(prob, axis=1).sum(axis=1)
+    return Regret(cost, reg, best, prob, summary, [p for p in plans if ties[p]], penalty)
 
 
 def _plan_order(plans: list[str], scenarios: list[str]) -> list[str]:

@@ -6,12 +6,13 @@ warnings (not optimal, unmet demand, costs that do not add up) go to stderr even
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from rich.text import Text
 
 from optimizer import console
-from optimizer.plan import statistics
+from optimizer.plan import figures, statistics
 from optimizer.plan.read import Plan, read_plan
 from optimizer.render.fmt import count, gap, money, money_denoised, number, pct
 from optimizer.report import scenarios
@@ -34,6 +35,13 @@ def print_summary(plan_dir: Path, reports: list[Path] | None = None) -> None:
         console.warn(w)
 
 
+def _penalty(usd: float) -> str:
+    """' (penalty on GPUs not delivered $2.3T)' when summary.json splits it out (issue 15)."""
+    if not math.isfinite(usd) or abs(usd) < 1.0:
+        return ""
+    return f" (penalty on GPUs not delivered {money_denoised(usd)})"
+
+
 def summary_lines(plan: Plan, reports: list[Path] | None = None) -> list[Text]:
     """The summary as rich Text lines (plan strings are never parsed as markup)."""
     head = statistics.headline(plan)
@@ -50,7 +58,12 @@ def summary_lines(plan: Plan, reports: list[Path] | None = None) -> list[Text]:
             "cost",
             f"{money(head.expected_cost_usd)} NPV"
             + (" expected" if len(plan.scenario_weights) > 1 else "")
-            + f" ({money(head.cost_per_gpu_usd)} per GPU delivered{risk})",
+            + (
+                f", of which {money(head.unmet_penalty_usd)} values GPUs not delivered (penalty)"
+                if head.unmet_penalty_usd >= 0.5
+                else ""
+            )
+            + f" ({money(head.cost_per_gpu_usd)} per GPU delivered, without the penalty{risk})",
         )
     )
     if plan.hedged:
@@ -60,7 +73,8 @@ def summary_lines(plan: Plan, reports: list[Path] | None = None) -> list[Text]:
         )
         value = scenarios.value_measures(plan)
         measures = (
-            f"; VSS {money_denoised(value.vss_usd)}, EVPI {money_denoised(value.evpi_usd)}"
+            f"; VSS {money_denoised(value.vss_usd)}{_penalty(value.vss_penalty_usd)}, "
+            f"EVPI {money_denoised(value.evpi_usd)}{_penalty(value.evpi_penalty_usd)}"
             if value.known
             else ""
         )
@@ -89,7 +103,7 @@ def summary_lines(plan: Plan, reports: list[Path] | None = None) -> list[Text]:
         lines.append(row("unmet", f"{count(head.gpus_unmet)} GPUs ({pct(share, 2)} of demand)"))
     else:
         lines.append(row("unmet", "none: all demand is served"))
-    bind = statistics.binding_groups(plan).head(3)
+    bind = figures.shaping_groups(plan).head(3)
     if plan.integer and len(bind):
         lines.append(row("limits", f"({integer.DUALS_LABEL})"))
     for i, sentence in enumerate(bind["sentence"]):

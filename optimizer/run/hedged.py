@@ -34,6 +34,7 @@ from optimizer.solve import SolverOptions, compile_model, solve
 if TYPE_CHECKING:
     from optimizer.run.steps import Solved
 
+PENALTY = "unmet_demand"  # the cost component priced at the notional penalty per GPU unmet
 FIXED_BLOCKS = ("build", "modules", "open", "mw", "mw_year", "run", "pick")  # mw_year: min_mw
 
 
@@ -91,11 +92,21 @@ def add_value_measures(
 
 def _expected_cost(ctx, sol) -> float:
     """Expected NPV cost (risk terms excluded) of a solved model."""
-    total = 0.0
+    return _cost_parts(ctx, sol)[0]
+
+
+def _cost_parts(ctx, sol) -> tuple[float, float]:
+    """(expected NPV cost, its unmet-demand penalty part), risk terms excluded: the penalty is
+    a notional price on GPUs not delivered, so the report shows it apart from the cash."""
+    total = penalty = 0.0
     for component, block, pos, coef in ctx.costs:
-        if component not in ("cvar", "elastic_penalty"):
-            total += float(coef @ sol.x[block][pos])
-    return total * ctx.scale.usd
+        if component in ("cvar", "elastic_penalty"):
+            continue
+        value = float(coef @ sol.x[block][pos])
+        total += value
+        if component == PENALTY:
+            penalty += value
+    return total * ctx.scale.usd, penalty * ctx.scale.usd
 
 
 def _first_stage(ctx, sol) -> dict:
@@ -139,15 +150,16 @@ def value_measures(
         rp_ctx, rp_sol = _solve(case, neutral, s_opts)
     else:
         rp_ctx, rp_sol = hedged_ctx, hedged_sol
-    rp = _expected_cost(rp_ctx, rp_sol)
+    rp, rp_penalty = _cost_parts(rp_ctx, rp_sol)
 
     own: dict[str, dict] = {}
-    best: dict[str, float] = {}
+    best: dict[str, tuple[float, float]] = {}
     for w in scenarios:
         ctx, sol = _solve(case.for_scenarios({w: 1.0}), neutral, s_opts)
         own[w] = _first_stage(ctx, sol)
-        best[w] = _expected_cost(ctx, sol)
-    ws = sum(p * best[w] for w, p in scenarios.items())
+        best[w] = _cost_parts(ctx, sol)
+    ws = sum(p * best[w][0] for w, p in scenarios.items())
+    ws_penalty = sum(p * best[w][1] for w, p in scenarios.items())
 
     ev_ctx, ev_sol = _solve(mean_demand_case(case), neutral, s_opts)
     plans = {
@@ -160,28 +172,27 @@ def value_measures(
     for plan, fixed in plans.items():
         for w, p in scenarios.items():
             if plan == f"{w} plan":
-                cost = best[w]
+                cost, penalty = best[w]
             else:
                 ctx, sol = _solve(case.for_scenarios({w: 1.0}), neutral, s_opts, fixed)
-                cost = _expected_cost(ctx, sol)
+                cost, penalty = _cost_parts(ctx, sol)
             rows.append(
                 {
                     "plan": plan,
                     "scenario": w,
                     "probability": p,
                     "cost_usd": cost,
-                    "best_cost_usd": best[w],
-                    "regret_usd": cost - best[w],
+                    "best_cost_usd": best[w][0],
+                    "regret_usd": cost - best[w][0],
+                    "cost_penalty_usd": penalty,
+                    "best_penalty_usd": best[w][1],
+                    "regret_penalty_usd": penalty - best[w][1],
                 }
             )
     regret = pd.DataFrame(rows)
-    eev = float(
-        (
-            regret.loc[regret["plan"] == "mean-demand plan", ["cost_usd", "probability"]].prod(
-                axis=1
-            )
-        ).sum()
-    )
+    mean_rows = regret[regret["plan"] == "mean-demand plan"]
+    eev = float((mean_rows["cost_usd"] * mean_rows["probability"]).sum())
+    eev_penalty = float((mean_rows["cost_penalty_usd"] * mean_rows["probability"]).sum())
     console.detail(f"RP {rp:,.0f}  WS {ws:,.0f}  EEV {eev:,.0f}")
     return Measures(
         summary={
@@ -190,6 +201,12 @@ def value_measures(
             "rp_usd": rp,
             "ws_usd": ws,
             "eev_usd": eev,
+            # the same measures counting only the notional unmet-demand penalty
+            "evpi_penalty_usd": rp_penalty - ws_penalty,
+            "vss_penalty_usd": eev_penalty - rp_penalty,
+            "rp_penalty_usd": rp_penalty,
+            "ws_penalty_usd": ws_penalty,
+            "eev_penalty_usd": eev_penalty,
         },
         regret=regret,
     )

@@ -211,6 +211,8 @@ def site_table(ctx: ModelContext) -> pd.DataFrame:
         "first_build_year",
         "fixed_cost_usd_per_year",
         "module_wspm",
+        "opex_usd_per_wafer",  # the report compares sites' unit costs (idle capacity)
+        "energy_mwh_per_wafer",
     ]
     sites = ctx.case.sites
     table = sites[[c for c in cols if c in sites.columns]].reset_index(drop=True)

@@ -44,13 +44,20 @@ class SweepCase:
 class Design:
     """All cases of a sweep, the varied inputs (override keys) and each one's base value.
 
-    base: the value of each varied input in the first case (None: not overridden there); the
-    sensitivity of an input is read off the cases where every other input is at its base.
+    base: the value of each varied input in the base case (None: not overridden there); the
+    sensitivity of an input is read off the cases where every other input is at its base. The
+    base case is the unmodified data when the listed values allow it: `*=1` and `+=0` leave an
+    input unmodified, and a cases.csv row without overrides is the data as it is. When they do
+    not (`*=0.8,1.2`, or `=` whose unmodified value the sweep does not know), no extra case is
+    solved: the input's first listed value stands in and `modified` names it, so the report can
+    say which case the base is.
     """
 
     cases: list[SweepCase]
     varied: list[str]
     base: dict[str, str | None]
+    base_case: str = ""  # the name of the base case
+    modified: list[str] = field(default_factory=list)  # inputs whose base is not unmodified
 
 
 def vary_design(vary: list[str], options: dict) -> Design:
@@ -79,7 +86,26 @@ def vary_design(vary: list[str], options: dict) -> Design:
         overrides = dict(zip(keys, combo, strict=True))
         case_id = make_case_id(None, overrides, options)
         cases.append(SweepCase(case_id, case_id, overrides))
-    return Design(cases, keys, {k: v[0] for k, v in zip(keys, values, strict=True)})
+    base = {k: unmodified_value(k, v) for k, v in zip(keys, values, strict=True)}
+    modified = [k for k in keys if base[k] is None]
+    base = {k: v[0] if base[k] is None else base[k] for k, v in zip(keys, values, strict=True)}
+    [base_case] = [c.name for c in cases if c.overrides == base]
+    return Design(cases, keys, base, base_case, modified)
+
+
+def unmodified_value(key: str, listed: list[str]) -> str | None:
+    """The listed value that leaves the input as the data has it (`*=` 1, `+=` 0), or None
+    (not listed, or a `=` override, whose unmodified value depends on the data)."""
+    identity = {"*": 1.0, "+": 0.0}.get(key[-1:])
+    if identity is None:
+        return None
+    for value in listed:
+        try:
+            if float(value) == identity:
+                return value
+        except ValueError:
+            continue
+    return None
 
 
 def csv_design(path: Path, options: dict) -> Design:
@@ -143,7 +169,10 @@ def csv_design(path: Path, options: dict) -> Design:
     if problems:
         raise InputError(problems)
     varied = list(dict.fromkeys(k for c in cases for k in c.overrides))
-    return Design(cases, varied, {k: cases[0].overrides.get(k) for k in varied})
+    # the base: the row without overrides (the data as it is) when there is one, else the first
+    first = next((c for c in cases if not c.overrides), cases[0])
+    modified = [k for k in varied if k in first.overrides]
+    return Design(cases, varied, {k: first.overrides.get(k) for k in varied}, first.name, modified)
 
 
 def split_list(text: str) -> list[str]:

@@ -44,7 +44,8 @@ INTRO = (
 )
 METHOD = (
     "For each varied input: the range of each output when that input moves from its lowest to "
-    "its highest value with every other input at its base (first) value."
+    "its highest value with every other input at its base value (the base case's). Outputs "
+    "that no input moves get no chart panel."
 )
 PAGE = Page(
     generator="fabplan sweep",
@@ -87,7 +88,7 @@ def write_report(
 
 def _document(context: dict, chart: Chart | None, curve_chart: Chart | None = None) -> Document:
     """sweep.html's content: the same tables and sentences as sweep.md."""
-    sensitivity = Section("sensitivity", 2, "Sensitivity", para(METHOD))
+    sensitivity = Section("sensitivity", 2, "Sensitivity", para(context["method"]))
     sensitivity.blocks.append(Bullets(tuple(para(s) for s in context["sentences"])))
     if chart is not None:
         sensitivity.blocks.append(Figure(chart, CHART_TITLE + "."))
@@ -99,6 +100,7 @@ def _document(context: dict, chart: Chart | None, curve_chart: Chart | None = No
         sensitivity,
         Section("cases", 0, "Cases", para("Every case with its overrides and its outcome.")),
     ]
+    sections[0].blocks.append(para(context["base_sentence"]))
     sections[0].blocks.append(_table("varied", "Varied inputs", context["varied"]))
     sections[2].blocks.append(_table("cases", "Cases", context["cases"]))
     if context.get("capital"):
@@ -197,7 +199,9 @@ def _context(data_dir: Path, design: Design, table: pd.DataFrame, ranges: pd.Dat
         [[r["case"], r["status"], r["message"]] for _, r in table[failed].iterrows()],
     )
     return {
-        "data_dir": str(data_dir),
+        "data_dir": shown_path(data_dir),
+        "base_sentence": base_sentence(design),
+        "method": METHOD,
         "counts": counts,
         "varied": varied,
         "sentences": sentences,
@@ -208,6 +212,28 @@ def _context(data_dir: Path, design: Design, table: pd.DataFrame, ranges: pd.Dat
         "capital": None,  # the capital-budget curve, when the sweep varies the budget
         "capital_intro": "",
     }
+
+
+def shown_path(data_dir: Path) -> str:
+    """The data folder as titles show it: relative to the working folder when inside it, else
+    its name (an absolute path would leak the author's machine into a shared report)."""
+    full = Path(data_dir).resolve()
+    here = Path.cwd().resolve()
+    if full.is_relative_to(here) and full != here:
+        return full.relative_to(here).as_posix()
+    return full.name or "data"  # outside the working folder, or the working folder itself
+
+
+def base_sentence(design: Design) -> str:
+    """Which case is the base, and whether it is the data as it is."""
+    if not design.modified:
+        return f"The base case is {design.base_case}: the data as it is (no input modified)."
+    inputs = ", ".join(f"{k}={design.base[k]}" for k in design.modified)
+    return (
+        f"The base case is {design.base_case}: the unmodified data is not among the cases "
+        f"(its value of {', '.join(design.modified)} is not listed), so the first value listed "
+        f"stands in ({inputs}); no extra case is solved for it."
+    )
 
 
 def _columns(header: list[str], rows: list[list], numeric_from: int | None = None) -> dict:

@@ -1,10 +1,11 @@
 """Sensitivity (tornado) of cost and the main decisions against each varied input.
 
 For an input X and an output Y: among the solved cases where every other varied input is at its
-base value (its value in the first case), take the case with X at its lowest value and the one
-with X at its highest; the bar of X runs from Y at the lowest X to Y at the highest X, drawn
-from the base case's Y. Values are ordered as numbers when they all are numbers (a case that does
-not override a `*=` input counts as factor 1, a `+=` input as 0), else in the order listed.
+base value (the unmodified value when it is listed, else the first: cases.Design), take the
+case with X at its lowest value and the one with X at its highest; the bar of X runs from Y at
+the lowest X to Y at the highest X, drawn from the base case's Y. Values are ordered as numbers
+when they all are numbers (a case that does not override a `*=` input counts as factor 1, a
+`+=` input as 0), else in the order listed. Outputs that no input moves get no panel.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from optimizer.render.charts import label, svg_text
 from optimizer.render.fmt import count, money
 from optimizer.sweep.cases import Design
 
+NOISE = 1e-9  # relative: a range below this is solver noise, not variation
 #: Outputs shown in the tornado, with their labels.
 OUTPUTS = {
     "objective_usd": "cost (objective, NPV USD)",
@@ -100,9 +102,19 @@ def _order(key: str, values: list[str]) -> list[str]:
     return [v for _, v in sorted(zip(numbers, values, strict=True), key=lambda p: p[0])]
 
 
+def varying(ranges: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the outputs that some input moves (a range above solver noise)."""
+    scale = ranges[["base_output", "output_at_low", "output_at_high"]].abs().max(axis=1)
+    moves = ranges["range"] > NOISE * scale.clip(lower=1.0)
+    kept = set(ranges.loc[moves, "output"])
+    return ranges[ranges["output"].isin(kept)]
+
+
 def tornado_svg(ranges: pd.DataFrame) -> str | None:
-    """The tornado chart (one panel per output, largest range on top) as standalone SVG text."""
-    ranges = ranges.dropna(subset=["output_at_low", "output_at_high"])
+    """The tornado chart (one panel per output, largest range on top) as standalone SVG text.
+    An output that no varied input moves gets no panel (an empty panel only takes room); None
+    when nothing moves at all."""
+    ranges = varying(ranges.dropna(subset=["output_at_low", "output_at_high"]))
     if ranges.empty:
         return None
     outputs = [o for o in OUTPUTS if o in set(ranges["output"])]

@@ -81,6 +81,14 @@ def check_status(plan: Plan, findings: Findings) -> None:
     limit = (summary.get("options") or {}).get("time_limit")
     timed = isinstance(limit, int | float) and not isinstance(limit, bool) and limit > 0
     said = f"summary.json status '{status}' (termination '{summary.get('termination', '?')}')"
+    alternative = summary.get("alternative")
+    if isinstance(alternative, dict):  # fabplan alternatives: near-optimal, not least cost
+        findings.warn(
+            "plan",
+            f"a near-optimal alternative (cost within {alternative.get('slack', '?')} of the "
+            "least cost), not a least-cost plan: it has no shadow prices, and verify checks "
+            "feasibility and costs only",
+        )
     if status == "optimal" and optimal is not False:
         return
     if status == "optimal":

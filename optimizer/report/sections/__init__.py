@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from optimizer.plan import statistics
+from optimizer.plan import statistics, unmet_causes
 from optimizer.plan import supply_chain as supply_chain_stats
 from optimizer.plan.read import Plan
 from optimizer.render.document import Document
@@ -118,6 +118,22 @@ def _alert(head: statistics.Headline, whole: integer.IntegerNumbers) -> str:
     )
 
 
+MAX_CAUSE_SENTENCES = 8  # (scenario, run of years) sentences in the unmet-demand warning
+
+
+def _causes_text(plan: Plan) -> str:
+    """Why demand goes unmet, one sentence per scenario and run of years (issue 15 §2)."""
+    said = unmet_causes.sentences(plan)
+    if not said:
+        return ""
+    more = len(said) - MAX_CAUSE_SENTENCES
+    return (
+        " Why, from the binding limits (impact = |shadow price| x the size of the limit): "
+        + " ".join(said[:MAX_CAUSE_SENTENCES])
+        + (f" ({more} more runs of years in binding.csv.)" if more > 0 else "")
+    )
+
+
 def warnings(
     plan: Plan,
     head: statistics.Headline,
@@ -158,10 +174,11 @@ def warnings(
         out.append(
             ("In expectation over the scenarios, the" if hedged else "The")
             + f" plan leaves {count(head.gpus_unmet)} GPUs of demand unmet ({pct(share, 2)} of "
-            f"all demand), in {years}. Serving them would cost more than the unmet-demand "
-            f"penalty{priced}, or capacity cannot be built in time; the penalty adds "
+            f"all demand), in {years}. Each GPU short is charged the unmet-demand "
+            f"penalty{priced}; the penalty adds "
             f"{money(penalty_npv)} (NPV) to the "
             + ("expected cost. " + uncertainty.unmet_by_scenario_text(hedge) if hedge else "cost.")
+            + _causes_text(plan)
             + (
                 ""
                 if head.optimal

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from optimizer.plan import statistics
+from optimizer.plan import figures, statistics
 from optimizer.plan.read import Plan
 from optimizer.render import charts
 from optimizer.render.document import (
@@ -54,6 +54,7 @@ class BuildNumbers:
     scenarios: int
     hedged: bool
     whole: integer.IntegerNumbers | None  # for an integer plan with builds
+    utilisation: pd.DataFrame | None = None  # figures.utilisation_by_scenario: scenario x year
 
 
 def numbers(
@@ -93,6 +94,9 @@ def numbers(
         scenarios=len(plan.scenario_weights),
         hedged=plan.hedged,
         whole=whole,
+        utilisation=figures.utilisation_by_scenario(plan)
+        if len(plan.scenario_weights) > 1
+        else None,
     )
 
 
@@ -221,7 +225,23 @@ def section(n: BuildNumbers) -> Section:
                 f"Installed capacity by {group}, stacked.",
             )
         )
+    if n.utilisation is not None and len(n.utilisation):
+        section.blocks.append(_utilisation_table(n.utilisation))
     return section
+
+
+def _utilisation_table(util: pd.DataFrame) -> Table:
+    """Fleet utilisation per scenario: each scenario's own load, not only the weighted average."""
+    shown = pick_years(list(util.columns))
+    return table(
+        "utilisation-by-scenario",
+        "Utilisation of the available capacity, by scenario",
+        ("Scenario", *[year(y) for y in shown]),
+        [(str(s), *[pct(util.loc[s, y], 0) for y in shown]) for s in util.index],
+        "l" + "r" * len(shown),
+        note="Wafers made in the scenario / (12 × available wspm of all sites) in the year; "
+        "available capacity is after ramp-up and before the utilization ceiling.",
+    )
 
 
 def _module_cell(modules: float, size: float) -> str:

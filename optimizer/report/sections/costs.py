@@ -60,11 +60,46 @@ def numbers(plan: Plan, frame: pd.DataFrame, check: statistics.CostCheck) -> Cos
         npv_basis=npv_basis(plan),
         scenarios=len(plan.scenario_weights),
         hedged=plan.hedged,
-        by_scenario=statistics.by_scenario(plan) if many and not plan.hedged else None,
+        by_scenario=_by_scenario(plan) if many and not plan.hedged else None,
         vss_usd=_finite(plan.summary.get("vss_usd")),
         evpi_usd=_finite(plan.summary.get("evpi_usd")),
         unmet_by_product=_unmet_by_product(plan, frame),
     )
+
+
+PENALTY = "unmet_demand"
+SUBTOTAL = "Cost of the plan, without the penalty"
+PENALTY_LINE = "Plus: value of GPUs not delivered (penalty)"
+
+
+def _cost_rows(frame: pd.DataFrame, penalty: float) -> list[tuple[str, str, str, str]]:
+    """The components; with a penalty, the cash components, their subtotal, then the penalty on
+    its own line (it values GPUs not delivered: nobody pays it)."""
+
+    def row(label: str, usd: float, share: float) -> tuple[str, str, str, str]:
+        return (label, money(usd), pct(share), exact_usd(usd))
+
+    if abs(penalty) < 0.5:
+        return [row(r.label, r.npv_usd, r.share) for r in frame.itertuples()]
+    is_pen = frame["component"] == PENALTY
+    cash = frame[~is_pen & (frame["component"] != "risk_adjustment")]
+    pen = frame[is_pen].iloc[0]
+    risk = frame[frame["component"] == "risk_adjustment"]
+    return [
+        *(row(r.label, r.npv_usd, r.share) for r in cash.itertuples()),
+        row(SUBTOTAL, float(cash["npv_usd"].sum()), float(cash["share"].sum())),
+        row(PENALTY_LINE, float(pen["npv_usd"]), float(pen["share"])),
+        *(row(r.label, r.npv_usd, r.share) for r in risk.itertuples()),
+    ]
+
+
+def _by_scenario(plan: Plan) -> pd.DataFrame:
+    """statistics.by_scenario with each scenario's penalty (scenario_costs unmet_demand_usd)."""
+    frame = statistics.by_scenario(plan)
+    sc = plan["scenario_costs"].set_index("scenario")
+    col = "unmet_demand_usd"
+    frame["penalty_usd"] = frame["scenario"].map(sc[col]) if col in sc.columns else float("nan")
+    return frame
 
 
 def _unmet_by_product(plan: Plan, frame: pd.DataFrame) -> pd.DataFrame | None:
@@ -102,7 +137,8 @@ def section(n: CostNumbers) -> Section:
     """Section 6: what the plan costs, by component, checked against the objective."""
     frame, check, risky = n.frame, n.check, n.risky
     cash = frame[frame["component"] != "risk_adjustment"]
-    big = cash.sort_values("npv_usd", ascending=False).head(2)
+    paid = cash[cash["component"] != PENALTY]  # the penalty has a line and a sentence of its own
+    big = paid.sort_values("npv_usd", ascending=False).head(2)
     if risky:
         expected = float(cash["npv_usd"].sum())
         runs = [
@@ -124,6 +160,13 @@ def section(n: CostNumbers) -> Section:
                 f"{r.label.lower()} ({money(r.npv_usd)}, {pct(r.share)})" for r in big.itertuples()
             )
             + ". "
+        )
+    penalty = float(frame.loc[frame["component"] == PENALTY, "npv_usd"].sum())
+    if abs(penalty) >= 0.5:
+        runs.append(
+            f"Of the cost, {money(penalty)} ({pct(penalty / cash['npv_usd'].sum())}) is the value "
+            "of GPUs not delivered (the unmet-demand penalty), not a payment; without it the plan "
+            f"costs {money(float(cash['npv_usd'].sum()) - penalty)}. "
         )
     if check.ok:
         runs.append(
@@ -149,10 +192,7 @@ def section(n: CostNumbers) -> Section:
             "costs",
             "Cost by component (NPV)",
             ("Component", "NPV", "Share", "NPV (USD)"),
-            [
-                (r.label, money(r.npv_usd), pct(r.share), exact_usd(r.npv_usd))
-                for r in frame.itertuples()
-            ],
+            _cost_rows(frame, penalty),
             "lrrr",
             total=(
                 "Total",
@@ -186,12 +226,24 @@ def section(n: CostNumbers) -> Section:
             table(
                 "scenario-costs",
                 "Cost and unmet demand by scenario",
-                ("Scenario", "Probability", "Cost (NPV)", "Unmet GPUs"),
+                (
+                    "Scenario",
+                    "Probability",
+                    "Cost (NPV)",
+                    "of which: value of GPUs not delivered (penalty)",
+                    "Unmet GPUs",
+                ),
                 [
-                    (r.scenario, pct(r.probability), money(r.total_usd), number(r.unmet))
+                    (
+                        r.scenario,
+                        pct(r.probability),
+                        money(r.total_usd),
+                        money(r.penalty_usd),
+                        number(r.unmet),
+                    )
                     for r in scen.itertuples()
                 ],
-                "lrrr",
+                "lrrrr",
                 note="Each scenario's cost includes the shared first-stage decisions (builds, "
                 "funding, contracts).",
             )

@@ -95,8 +95,8 @@ def section(n: DemandNumbers, shift: int = 0) -> Section:
         runs.append(
             f"The plan serves {pct(head.gpus_delivered / head.gpus_demanded)} of it; "
             f"{count(head.gpus_unmet)} GPUs go unserved in {year_span(unmet['year'].tolist())} "
-            f"(markets: {markets}), where building or running more capacity would cost more "
-            "than the unmet-demand penalty or cannot be ready in time. "
+            f"(markets: {markets}); the warning at the top names the limits that bind in "
+            "those years, with their numbers. "
         )
     else:
         runs.append("The plan serves all of it. ")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from optimizer.plan import statistics
+from optimizer.plan import figures, statistics
 from optimizer.plan.read import Plan
 from optimizer.render.document import (
     Section,
@@ -35,6 +35,7 @@ from optimizer.report.sections.common import (
 )
 
 KEY = "executive-summary"
+MAX_IDLE = 3  # idle runs of existing capacity named in the summary (the longest first)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ class ExecutiveNumbers:
     npv_basis: str
     whole: integer.IntegerNumbers | None  # for an integer plan
     hedge: scenarios.HedgeNumbers | None  # for a hedged plan
+    main_builds: pd.DataFrame | None = None  # figures.main_builds
+    idle: pd.DataFrame | None = None  # figures.idle_sites
+    fractions: pd.DataFrame | None = None  # figures.lp_fractions
+    by_group: pd.Series | None = None  # figures.wspm_by_group
 
 
 def numbers(
@@ -69,6 +74,10 @@ def numbers(
         npv_basis=npv_basis(plan),
         whole=whole,
         hedge=hedge,
+        main_builds=figures.main_builds(plan),
+        idle=figures.idle_sites(plan),
+        fractions=figures.lp_fractions(plan),
+        by_group=figures.wspm_by_group(plan),
     )
 
 
@@ -124,6 +133,7 @@ def section(e: ExecutiveNumbers) -> Section:
         lead_runs.append(funded + f", and {money(head.grants_usd)} of government grants. ")
     else:
         lead_runs.append("It builds no new capacity: existing fabs carry the plan. ")
+    lead_runs += _builds_sentences(e)
     if head.energy_mwh > 0:
         lead_runs.append(
             f"The fabs use {twh(head.energy_mwh)} of electricity over the horizon and emit "
@@ -141,6 +151,11 @@ def section(e: ExecutiveNumbers) -> Section:
             if risky
             else ("Total cost (NPV)", money(head.objective_usd))
         ),
+        *(
+            [("of which: value of GPUs not delivered (penalty)", money(head.unmet_penalty_usd))]
+            if head.unmet_penalty_usd >= 0.5
+            else []
+        ),
         *([("Risk-weighted objective (NPV)", money(head.objective_usd))] if risky else []),
         (
             "Cost per GPU delivered (NPV cost less the unmet-demand penalty / GPUs delivered)",
@@ -150,6 +165,7 @@ def section(e: ExecutiveNumbers) -> Section:
         ("GPUs delivered", number(head.gpus_delivered)),
         ("GPUs unmet", f"{number(head.gpus_unmet)} ({pct(unmet_share, 2)})"),
         ("New capacity built (wspm)", number(head.wspm_built)),
+        *_group_rows(e.by_group),
         ("Sites built (of which new sites)", f"{head.sites_built} ({head.sites_opened})"),
         ("Capital expenditure", money(head.capex_usd)),
         ("Capital raised from partners", money(head.capital_usd)),
@@ -219,6 +235,47 @@ def section(e: ExecutiveNumbers) -> Section:
         )
     )
     return section
+
+
+def _group_rows(by_group: pd.Series | None) -> list[tuple[str, str]]:
+    """'of which logic (wspm)' rows: wafers of different processes are not the same capacity."""
+    if by_group is None or len(by_group) < 2:
+        return []
+    return [(f"of which {g} (wspm)", number(w)) for g, w in by_group.items()]
+
+
+def _builds_sentences(e: ExecutiveNumbers) -> list[str]:
+    """The main builds by name, idle existing capacity and why, LP fractions of a module."""
+    out = []
+    main = e.main_builds
+    if main is not None and len(main):
+        many = len(main) > 1
+        out.append(
+            f"The main build{'s are' if many else ' is'} "
+            + "; ".join(main["text"])
+            + " (the largest by capital expenditure: site, decision year, new capacity, capex, "
+            "funding partners largest first). "
+        )
+    if e.idle is not None and len(e.idle):
+        more = len(e.idle) - MAX_IDLE
+        out.append(
+            " ".join(e.idle["sentence"].head(MAX_IDLE))
+            + (f" {more} more idle run{plural(more)} of existing capacity." if more > 0 else "")
+            + " "
+        )
+    small = e.fractions
+    if small is not None and len(small):
+        shown = ", ".join(
+            f"{r.site} {year(r.year)} ({number(r.wspm)} of a {number(r.module_wspm)} wspm module)"
+            for r in small.head(5).itertuples()
+        )
+        out.append(
+            f"{len(small)} build{plural(len(small))} "
+            f"{'are' if len(small) > 1 else 'is'} smaller than a tenth of the site's module "
+            f"({shown}): LP fractions, not buildable as such; rerun with --integer for whole "
+            "modules. "
+        )
+    return out
 
 
 def _status_cell(head: statistics.Headline, whole: integer.IntegerNumbers | None) -> str:

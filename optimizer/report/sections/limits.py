@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from optimizer.plan import statistics
+from optimizer.plan import figures, statistics
 from optimizer.plan.read import Plan
 from optimizer.render import charts
 from optimizer.render.document import (
@@ -19,6 +19,7 @@ from optimizer.render.document import (
     table,
 )
 from optimizer.render.fmt import (
+    exact_usd,
     money,
     price,
     year,
@@ -37,8 +38,8 @@ KEY = "limits"
 class LimitNumbers:
     """Every number the limits section shows, computed before any formatting."""
 
-    binding: pd.DataFrame  # statistics.binding, ranked by impact
-    groups: pd.DataFrame  # statistics.binding_groups: one sentence per distinct limit
+    binding: pd.DataFrame  # figures.shaping_binding: the rows that shape the plan, by impact
+    groups: pd.DataFrame  # figures.shaping_groups: one sentence per distinct limit
     prices: pd.DataFrame  # statistics.prices: year x (product, market)
     by_product: pd.DataFrame  # statistics.prices_by_product
     penalty_usd: float | None  # the unmet-demand penalty per GPU
@@ -48,15 +49,16 @@ class LimitNumbers:
     scenarios: int
     no_duals: bool  # an integer plan whose fixed LP gave no prices
     time_limit: bool  # the solve stopped at its time limit
+    dropped: int = 0  # binding.csv rows left out: no impact, or grant rates on builds of zero
 
 
 def numbers(plan: Plan) -> LimitNumbers:
     """The limits section's bundle from the plan statistics."""
-    bind = statistics.binding(plan)
+    bind = figures.shaping_binding(plan)
     penalty = plan.params.get("unmet_penalty_usd_per_gpu")
     return LimitNumbers(
         binding=bind,
-        groups=statistics.binding_groups(plan),
+        groups=statistics.binding_groups(plan, bind),
         prices=statistics.prices(plan),
         by_product=statistics.prices_by_product(plan),
         penalty_usd=float(penalty) if penalty is not None else None,
@@ -66,6 +68,7 @@ def numbers(plan: Plan) -> LimitNumbers:
         scenarios=len(plan.scenario_weights),
         no_duals=_no_duals(plan, bind),
         time_limit=str(plan.summary.get("status", "")) == "time_limit",
+        dropped=len(plan["binding"]) - len(bind),
     )
 
 
@@ -76,11 +79,18 @@ def section(n: LimitNumbers) -> Section:
     if len(bind):
         runs.append(
             f"{len(bind)} constraint{plural(len(bind))} "
-            f"{'are' if len(bind) != 1 else 'is'} binding "
+            f"{'are' if len(bind) != 1 else 'is'} binding and "
+            f"shape{'' if len(bind) != 1 else 's'} the plan "
             f"({len(groups)} distinct limit{plural(len(groups))}, counting a limit that binds in "
             "several years once): the plan would be cheaper if these limits were looser. The "
             "list ranks them by impact. A shadow price is the change in total cost (NPV) if the "
             "limit were relaxed by one unit. "
+            + figures.IMPACT_MEANING
+            + (
+                f" Left out here: {n.dropped} row{plural(n.dropped)} of binding.csv. "
+                if n.dropped
+                else " "
+            )
         )
     else:
         runs.append("No constraint is reported as binding. ")
@@ -149,7 +159,7 @@ def section(n: LimitNumbers) -> Section:
             table(
                 "binding",
                 f"Binding constraints{label}",
-                ("Rank", "Constraint", "Where", "Shadow price", "Unit"),
+                ("Rank", "Constraint", "Where", "Shadow price", "Unit", "Impact (USD, NPV)"),
                 [
                     (
                         str(i + 1),
@@ -157,10 +167,11 @@ def section(n: LimitNumbers) -> Section:
                         str(r.where),
                         price(r.shadow_price),
                         str(r.unit),
+                        exact_usd(abs(float(r.impact_usd))),
                     )
                     for i, r in enumerate(shown.itertuples())
                 ],
-                "lllrl",
+                "lllrlr",
                 note=""
                 if len(bind) <= MAX_BINDING_ROWS
                 else f"The {len(bind) - MAX_BINDING_ROWS} further binding constraints are in "

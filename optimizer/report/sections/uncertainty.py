@@ -17,6 +17,11 @@ from optimizer.render.document import Block, Figure, Heading, Paragraph, para, t
 from optimizer.render.fmt import count, money, money_denoised, number, pct, year
 from optimizer.report import scenarios
 from optimizer.report.sections.common import scenario_demand
+from optimizer.report.sections.uncertainty_regret import blocks as regret_blocks
+from optimizer.report.sections.uncertainty_regret import (
+    penalty_clause,
+    regret_sentence,
+)
 
 KEY = "planning-under-uncertainty"
 TITLE = "Planning under uncertainty"
@@ -107,7 +112,8 @@ def value_sentences(h: scenarios.HedgeNumbers) -> list[str]:
         out.append(
             f"Hedging saves {money_denoised(v.vss_usd)} against planning for average demand "
             "(VSS, the value "
-            f"of the stochastic solution{eev if math.isfinite(v.eev_usd) else ''}). "
+            f"of the stochastic solution{eev if math.isfinite(v.eev_usd) else ''})"
+            f"{penalty_clause(v.vss_usd, v.vss_penalty_usd)}. "
         )
     else:
         out.append(
@@ -123,7 +129,8 @@ def value_sentences(h: scenarios.HedgeNumbers) -> list[str]:
     out.append(
         f"Knowing the future would save a further {money_denoised(v.evpi_usd)} "
         "(EVPI, the expected value of "
-        f"perfect information{ws}): that is the most it is worth paying for a better forecast."
+        f"perfect information{ws}){penalty_clause(v.evpi_usd, v.evpi_penalty_usd)}: that is the "
+        "most it is worth paying for a better forecast."
     )
     return out
 
@@ -134,45 +141,10 @@ def short_value_sentence(h: scenarios.HedgeNumbers) -> str:
         return ""
     return (
         f"Hedging saves {money_denoised(v.vss_usd)} against planning for average demand "
-        "(VSS); knowing the "
-        f"future would save a further {money_denoised(v.evpi_usd)} (EVPI). "
+        f"(VSS){penalty_clause(v.vss_usd, v.vss_penalty_usd, say_none=False)}; knowing the "
+        f"future would save a further {money_denoised(v.evpi_usd)} (EVPI)"
+        f"{penalty_clause(v.evpi_usd, v.evpi_penalty_usd, say_none=False)}. "
     )
-
-
-def regret_sentence(h: scenarios.HedgeNumbers, reg: scenarios.Regret) -> str:
-    """Which plan has the least worst-case regret, and which the most."""
-    s = reg.summary
-    least = reg.least
-    first = s.loc[least[0]]
-    names = _names(least)
-    verb = "tie for" if len(least) > 1 else "has"
-    text = (
-        f"{names[0].upper()}{names[1:]} {verb} the least worst-case regret of the {len(s)} plans "
-        f"compared: {money_denoised(first['worst_regret'])}"
-        + (f" (in the {first['worst_in']} scenario)" if first["worst_regret"] >= 1.0 else "")
-        + ". "
-    )
-    worst = s.sort_values(["worst_regret"], ascending=False).index[0]
-    if worst not in least:
-        text += (
-            f"The {worst} has the most: {money_denoised(s.loc[worst, 'worst_regret'])} if the "
-            f"{s.loc[worst, 'worst_in']} scenario happens. "
-        )
-    if scenarios.HEDGED_PLAN in s.index and scenarios.HEDGED_PLAN not in least:
-        hedged = s.loc[scenarios.HEDGED_PLAN]
-        text += (
-            f"The hedged plan's worst case is {money_denoised(hedged['worst_regret'])} "
-            f"(in {hedged['worst_in']}): it "
-            "minimises the "
-            + ("risk-weighted cost" if h.risk is not None else "expected cost")
-            + ", not the worst-case regret. "
-        )
-    return text
-
-
-def _names(plans: list[str]) -> str:
-    named = [f"the {p}" for p in plans]
-    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
 
 
 def summary_paragraph(h: scenarios.HedgeNumbers) -> Paragraph:
@@ -229,9 +201,19 @@ def key_figure_rows(h: scenarios.HedgeNumbers) -> list[tuple[str, str]]:
         )
     v = h.values
     if v.known:
-        rows.append(("Value of hedging (VSS)", money_denoised(v.vss_usd)))
-        rows.append(("Value of perfect information (EVPI)", money_denoised(v.evpi_usd)))
+        rows.append(("Value of hedging (VSS)", _with_penalty(v.vss_usd, v.vss_penalty_usd)))
+        rows.append(
+            ("Value of perfect information (EVPI)", _with_penalty(v.evpi_usd, v.evpi_penalty_usd))
+        )
     return rows
+
+
+def _with_penalty(total: float, penalty: float) -> str:
+    """'$2.4T (of which $2.3T GPUs not delivered)' for the key-figures table."""
+    text = money_denoised(total)
+    if math.isfinite(penalty) and abs(penalty) >= 1.0 and abs(total) >= 1.0:
+        text += f" (penalty on GPUs not delivered: {money_denoised(penalty)})"
+    return text
 
 
 def unmet_by_scenario_text(h: scenarios.HedgeNumbers) -> str:
@@ -267,7 +249,7 @@ def blocks(h: scenarios.HedgeNumbers, shift: int = 0) -> list[Block]:
     if values:
         out.append(Heading("Value of hedging and of perfect information"))
         out.append(para(*values))
-    out += _regret(h)
+    out += regret_blocks(h)
     return out
 
 
@@ -377,93 +359,5 @@ def _costs(h: scenarios.HedgeNumbers, shift: int = 0) -> list[Block]:
                 if left_out
                 else ""
             ),
-        ),
-    ]
-
-
-def plan_label(name: str) -> str:
-    """Plan names as in regret.csv; the hedged plan is the one this report is about."""
-    return f"{name} (this plan)" if name == scenarios.HEDGED_PLAN else name
-
-
-def _regret(h: scenarios.HedgeNumbers) -> list[Block]:
-    reg = h.regret
-    if reg is None:
-        return []
-    names = list(reg.cost.columns)
-    s = reg.summary
-    v = h.values
-    hedged_is = (
-        " The hedged plan is this plan (risk-averse); EVPI and VSS above use the risk-neutral one."
-        if h.risk is not None
-        else ""
-    )
-    lead = para(
-        "Regret is how much more a plan costs in a scenario than the best plan for that scenario "
-        "(the plan one would make knowing that scenario will happen). Below, each scenario's own "
-        "plan, the plan for average demand and the hedged plan are each held to their "
-        "first-stage decisions and re-optimised in every scenario. ",
-        regret_sentence(h, reg),
-    )
-    cost_note = (
-        "Rows: plans, each with its builds, contracts and funding fixed; columns: the scenario "
-        "that happens. Expected: weighted by the scenario probabilities."
-    )
-    if v.known and math.isfinite(v.ws_usd):
-        neutral = " (risk-neutral)" if h.risk is not None else ""
-        cost_note += (
-            " The best possible expected cost is the perfect-foresight cost; in expected cost, "
-            f"EVPI = hedged plan{neutral} − best possible and VSS = mean-demand plan − hedged "
-            f"plan{neutral}."
-        )
-    cost_note += hedged_is
-    best_expected = float((reg.best * reg.probability).sum())
-    return [
-        Heading("Regret: each plan in every scenario"),
-        lead,
-        table(
-            "regret-costs",
-            "Cost of each plan in each scenario (NPV)",
-            ("Plan", *names, "Expected"),
-            [
-                (
-                    plan_label(p),
-                    *[money(reg.cost.loc[p, w]) for w in names],
-                    money(s.loc[p, "expected_cost"]),
-                )
-                for p in reg.plans
-            ],
-            "l" + "r" * (len(names) + 1),
-            total=("Best possible", *[money(reg.best[w]) for w in names], money(best_expected)),
-            note=cost_note,
-        ),
-        table(
-            "regret",
-            "Regret of each plan in each scenario (NPV)",
-            ("Plan", *names, "Expected regret", "Worst case", "Rank"),
-            [
-                (
-                    plan_label(p),
-                    *[money_denoised(reg.regret.loc[p, w]) for w in names],
-                    money_denoised(s.loc[p, "expected_regret"]),
-                    money_denoised(s.loc[p, "worst_regret"]),
-                    str(int(s.loc[p, "rank"])),
-                )
-                for p in reg.plans
-            ],
-            "l" + "r" * (len(names) + 3),
-            note="Regret = the plan's cost minus the best possible cost in that scenario. Rank 1: "
-            "the least worst-case regret (from regret.csv)."
-            + (
-                " The hedged plan's expected regret is its EVPI."
-                if h.risk is None and scenarios.HEDGED_PLAN in s.index and v.known
-                else ""
-            ),
-        ),
-        Figure(
-            charts.regret_bars(s.rename(index=plan_label), [plan_label(p) for p in reg.least]),
-            "Worst-case regret (the scenario where the plan does worst against the best plan) "
-            "and expected regret of each plan; in bold, the plan with the least worst-case "
-            "regret.",
         ),
     ]

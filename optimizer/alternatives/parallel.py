@@ -1,0 +1,44 @@
+"""Run the near-optimal solves in parallel, as sweeps do (optimizer/sweep/execute.py): fresh
+local processes (forkserver, else spawn), or the tasks sent to an existing Dask scheduler."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+from optimizer.alternatives.lp import Outcome, Task, run_task
+from optimizer.errors import UsageError
+
+
+def run_all(tasks: list[Task], workers: int, scheduler: str | None) -> list[Outcome]:
+    """Outcomes in the order of `tasks`."""
+    if not tasks:
+        return []
+    if scheduler:
+        return _dask(tasks, scheduler)
+    if workers <= 1 or len(tasks) == 1:
+        return [run_task(t) for t in tasks]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
+        return list(pool.map(run_task, tasks))
+
+
+def _dask(tasks: list[Task], address: str) -> list[Outcome]:
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError(
+            "--scheduler needs dask.distributed: pip install 'fabplan[sweep]' "
+            "(or pip install 'dask[distributed]')"
+        ) from None
+    try:
+        client = Client(address, timeout="20s")
+    except OSError as e:
+        raise UsageError(
+            f"--scheduler {address}: cannot connect to a Dask scheduler ({e})"
+        ) from None
+    try:
+        return client.gather(client.map(run_task, tasks, pure=False))
+    finally:
+        client.close()
