@@ -253,11 +253,12 @@ def test_no_fab_in_germany_solves_and_verifies_with_one_warning(tmp_path):
     out = tmp_path / "plan"
     run = fabplan("-v", "solve", data, "--out", out, "--report", "none", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    # energy.csv DE_GRID and DE_SOLAR_PPA, shipping.csv DE->us and DE->row, and the 7 partner limits
-    # of USG, JPG, KRG, SAMSUNG, INTEL, SKHYNIX and MICRON in DE.
+    # energy.csv DE_GRID and DE_SOLAR_PPA, shipping.csv DE->us and DE->row, and the 11 partner
+    # limits of USG, JPG, KRG, SAMSUNG, INTEL, SKHYNIX and MICRON and of the power companies
+    # NEXTERA, CONSTELLATION, JERA and KEPCO in DE (partner_regions.csv, max_share 0).
     (de,) = [x for x in run.stderr.splitlines() if "region DE" in x]
     assert de.startswith(
-        "warning: sites.csv: region DE has no site: 2 energy contracts, 2 lanes, 7 partner "
+        "warning: sites.csv: region DE has no site: 2 energy contracts, 2 lanes, 11 partner "
         "limits and 1 subsidy program are unused (energy.csv lines "
     )
     (cap,) = [x for x in run.stderr.splitlines() if "max_capacity_share" in x]

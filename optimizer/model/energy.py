@@ -229,18 +229,21 @@ def _mw_terms(rows: pd.DataFrame, cy: pd.DataFrame, row, coef) -> pd.DataFrame:
 
 def _site_need(ctx: ModelContext, sol) -> pd.DataFrame:
     """MWh each site needs per (scenario, site, region, year): energy_mwh_per_wafer x wafers."""
-    make, ship, flows = ctx.data["make"], ctx.data["ship"], ctx.data["flows"]
-    by_flow = np.bincount(
-        ship["flow_row"].to_numpy(), weights=sol.value("ship"), minlength=len(flows)
-    )
+    make, ship = ctx.data["make"], ctx.data["ship"]
     col = make["col"].to_numpy()
-    made = by_flow[make["flow_row"].to_numpy()] / make["gpus_per_wafer"].to_numpy(dtype=float)
     own = np.append(sol.value("make"), 0.0)[np.where(col >= 0, col, -1)]
+    wafers = own.copy()
+    direct = col < 0  # one-site flows: wafers = GPUs shipped from the region / GPUs per wafer
+    if direct.any():
+        n_flows = len(ctx.data.get("flows", ()))
+        by_flow = np.bincount(
+            ship["flow_row"].to_numpy(), weights=sol.value("ship"), minlength=n_flows
+        )
+        gpw = make["gpus_per_wafer"].to_numpy(dtype=float)
+        wafers[direct] = by_flow[make["flow_row"].to_numpy()[direct]] / gpw[direct]
     sites = ctx.case.sites.set_index("site")
     n = make[["scenario", "site", "year"]].copy()
-    n["need"] = np.where(col >= 0, own, made) * n["site"].map(
-        sites["energy_mwh_per_wafer"]
-    ).to_numpy(dtype=float)
+    n["need"] = wafers * n["site"].map(sites["energy_mwh_per_wafer"]).to_numpy(dtype=float)
     n = n.groupby(["scenario", "site", "year"], as_index=False)["need"].sum()
     n["region"] = n["site"].map(sites["region"])
     return n
