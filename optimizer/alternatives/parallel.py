@@ -7,7 +7,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
 from optimizer.alternatives.lp import Outcome, Task, run_task
-from optimizer.errors import UsageError
+from optimizer.sweep.execute import dask_client
 
 
 def run_all(tasks: list[Task], workers: int, scheduler: str | None) -> list[Outcome]:
@@ -25,19 +25,7 @@ def run_all(tasks: list[Task], workers: int, scheduler: str | None) -> list[Outc
 
 
 def _dask(tasks: list[Task], address: str) -> list[Outcome]:
-    try:
-        from distributed import Client
-    except ImportError:
-        raise UsageError(
-            "--scheduler needs dask.distributed: pip install 'fabplan[sweep]' "
-            "(or pip install 'dask[distributed]')"
-        ) from None
-    try:
-        client = Client(address, timeout="20s")
-    except OSError as e:
-        raise UsageError(
-            f"--scheduler {address}: cannot connect to a Dask scheduler ({e})"
-        ) from None
+    client = dask_client(address)
     try:
         return client.gather(client.map(run_task, tasks, pure=False))
     finally:

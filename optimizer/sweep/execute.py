@@ -55,6 +55,24 @@ def run_local(tasks: list[CaseTask], workers: int, on_done: OnDone) -> None:
     pool.shutdown(wait=True)
 
 
+def dask_client(address: str):
+    """A client of the Dask scheduler at `address`, or a usage error saying what is missing
+    (dask.distributed not installed, or no scheduler answering there)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError(
+            "--scheduler needs dask.distributed: pip install 'fabplan[sweep]' "
+            "(or pip install 'dask[distributed]')"
+        ) from None
+    try:
+        return Client(address, timeout="20s")
+    except OSError as e:
+        raise UsageError(
+            f"--scheduler {address}: cannot connect to a Dask scheduler ({e})"
+        ) from None
+
+
 def run_dask(tasks: list[CaseTask], address: str, on_done: OnDone) -> None:
     """Send the tasks to the Dask cluster at `address` (client.map + as_completed).
 
@@ -63,20 +81,9 @@ def run_dask(tasks: list[CaseTask], address: str, on_done: OnDone) -> None:
     """
     if not tasks:
         return
-    try:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-    except ImportError:
-        raise UsageError(
-            "--scheduler needs dask.distributed: pip install 'fabplan[sweep]' "
-            "(or pip install 'dask[distributed]')"
-        ) from None
-    try:
-        client = Client(address, timeout="20s")
-    except OSError as e:
-        raise UsageError(
-            f"--scheduler {address}: cannot connect to a Dask scheduler ({e})"
-        ) from None
+    from distributed import as_completed as dask_completed
+
+    client = dask_client(address)
     try:
         futures = client.map(solve_case, tasks, pure=False)
         by_key = {f.key: t for f, t in zip(futures, tasks, strict=True)}
