@@ -439,12 +439,20 @@ def alternatives(
         str | None, typer.Option(help="Address of an existing Dask scheduler to solve on.")
     ] = None,
     scenario: Annotated[str | None, typer.Option(help="Demand scenario planned for.")] = None,
+    keep_delivery: Annotated[
+        bool,
+        typer.Option(
+            "--keep-delivery",
+            help="Alternatives leave no more GPUs unmet than the least-cost plan (the slack "
+            "is not spent on serving less).",
+        ),
+    ] = False,
 ) -> None:
     """Near-optimal alternatives: each item's range within the cost slack, and one maximally
     different plan (alternatives.csv, alternatives.md, different/)."""
     from optimizer.alternatives import run_alternatives
 
-    run_alternatives(data_dir, slack, by, out, workers, scheduler, scenario)
+    run_alternatives(data_dir, slack, by, out, workers, scheduler, scenario, keep_delivery)
 
 
 def _formats(text: str) -> tuple[str, ...]:

@@ -35,9 +35,9 @@ def case(path: Path, sites: list[dict] | None = None, **tables: object) -> Path:
     )
 
 
-def run(data: Path, out: Path, by: str, slack: float) -> pd.DataFrame:
+def run(data: Path, out: Path, by: str, slack: float, **options: object) -> pd.DataFrame:
     """Run in this process (one worker), check the different plan verifies, return the table."""
-    run_alternatives(data, slack, by, out, workers=1)
+    run_alternatives(data, slack, by, out, workers=1, **options)
     check = verify_plan(out / "different")
     assert check.ok, check.violations
     assert any("near-optimal alternative" in w for w in check.warnings)
@@ -122,6 +122,23 @@ def test_slack_lets_a_dearer_site_in(tmp_path):
     builds = pd.read_csv(tmp_path / "site" / "different" / "builds.csv")
     assert builds.loc[builds["site"] == "B", "wspm"].sum() == approx(65_000)
     assert builds.loc[builds["site"] == "A", "wspm"].sum() == approx(65_000)
+
+
+def test_keep_delivery_leaves_no_more_unmet_than_the_least_cost_plan(tmp_path):
+    # The case of test_slack_lets_a_dearer_site_in: without --keep-delivery region R1's minimum is
+    # 130,000 - 1.083 wspm (1.083 wspm unbuilt, 13 GPUs unmet, paid from the slack). With it the
+    # least-cost plan's unmet demand (0) caps every alternative's: R1 builds at least all
+    # 130,000 wspm. The maximum is unchanged (143,000 at A: idle capacity, demand all met), and
+    # B can still take 65,000 (1,000 x 65,000 + 1,200 x 65,000 = 143M).
+    sites = [A, {"site": "B", "capex_usd_per_wspm": 1200}]
+    data = case(tmp_path / "case", sites=sites)
+    r = run(data, tmp_path / "region", "region", 0.10, keep_delivery=True)
+    assert r.loc["R1", "minimum"] == approx(130_000)
+    assert r.loc["R1", "maximum"] == approx(143_000)
+    t = run(data, tmp_path / "site", "site", 0.10, keep_delivery=True)
+    assert t.loc["B", "maximum"] == approx(65_000)
+    unmet = pd.read_csv(tmp_path / "site" / "different" / "unmet.csv")
+    assert unmet["gpus"].sum() == approx(0.0)  # an empty table sums to 0 too
 
 
 def test_cli_parallel_workers_and_errors(tmp_path):

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import math
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from optimizer import console
-from optimizer.alternatives.items import UNITS, cost_row, item_objectives
+from optimizer.alternatives.items import UNITS, cost_row, item_objectives, unmet_row
 from optimizer.alternatives.lp import CostCap, LpArrays, Outcome, Task, run_task
 from optimizer.errors import NoPlanError, UsageError
 
@@ -38,8 +39,12 @@ def run_alternatives(
     workers: int | None = None,
     scheduler: str | None = None,
     scenario: str | None = None,
+    keep_delivery: bool = False,
 ) -> Path:
-    """Write OUT/alternatives.csv, alternatives.md and OUT/different/; return OUT."""
+    """Write OUT/alternatives.csv, alternatives.md and OUT/different/; return OUT.
+
+    keep_delivery: every alternative leaves no more GPUs unmet than the least-cost plan (else
+    part of the slack may be spent on the unmet-demand penalty, i.e. on serving less)."""
     from optimizer.outputs import ALTERNATIVES, check_output, claim_output
     from optimizer.run import steps
 
@@ -53,7 +58,9 @@ def run_alternatives(
     check_output(out_dir, ALTERNATIVES, [("data folder", Path(data_dir))])
     with ExitStack() as claims:
         claims.enter_context(claim_output(out_dir, ALTERNATIVES, [("data folder", data_dir)]))
-        return _run(Path(data_dir), float(slack), by, out_dir, workers, scheduler, scenario)
+        return _run(
+            Path(data_dir), float(slack), by, out_dir, workers, scheduler, scenario, keep_delivery
+        )
 
 
 def _run(
@@ -64,6 +71,7 @@ def _run(
     workers: int | None,
     scheduler: str | None,
     scenario: str | None,
+    keep_delivery: bool = False,
 ) -> Path:
     from optimizer.alternatives import report
     from optimizer.alternatives.parallel import run_all
@@ -93,12 +101,20 @@ def _run(
     x0 = least.x
     c_star = float(cap_coefs @ x0[cap_cols])
     cap = CostCap(cap_cols, cap_coefs, _cap(c_star, slack))
+    delivery = None
+    if keep_delivery:
+        u_cols, u_coefs = unmet_row(ctx, compiled)
+        u_star = float(u_coefs @ x0[u_cols])
+        delivery = CostCap(u_cols, u_coefs, u_star + 1e-9 * max(1.0, u_star))
     tasks = [
-        Task((o.item, sense), lp, o.cols, sign * o.coefs, cap, least.basis)
+        replace(
+            Task((o.item, sense), lp, o.cols, sign * o.coefs, cap, least.basis), delivery=delivery
+        )
         for o in objectives
         for sense, sign in (("min", 1.0), ("max", -1.0))
     ]
-    tasks.append(_different_task(ctx, compiled, lp, x0, cap, least.basis))
+    different = _different_task(ctx, compiled, lp, x0, cap, least.basis)
+    tasks.append(replace(different, delivery=delivery))
     n = workers or default_workers()
     with console.step(f"{len(tasks)} near-optimal solves ({n} workers)", timings, "mga_s"):
         outcomes = run_all(tasks, n, scheduler)

@@ -114,3 +114,13 @@ def cost_row(ctx: ModelContext, compiled: Compiled) -> tuple[np.ndarray, np.ndar
     c = pd.Series(np.concatenate(coefs)).groupby(np.concatenate(cols)).sum()
     c = c[(c.index >= 0) & (c != 0.0)]
     return c.index.to_numpy(np.int32), c.to_numpy(float)
+
+
+def unmet_row(ctx: ModelContext, compiled: Compiled) -> tuple[np.ndarray, np.ndarray]:
+    """(columns, coefs 1) of all unmet-demand columns: --keep-delivery holds their sum at the
+    least-cost plan's, so an alternative may not buy its difference with GPUs not delivered."""
+    if "unmet" not in ctx.blocks:
+        return np.zeros(0, np.int32), np.zeros(0)
+    cols = compiled.col_block["unmet"]
+    cols = cols[cols >= 0].astype(np.int32)
+    return cols, np.ones(len(cols))

@@ -96,6 +96,7 @@ class Task:
     cap: CostCap | None
     basis: Basis | None = None
     time_limit: float | None = None
+    delivery: CostCap | None = None  # --keep-delivery: unmet GPUs <= the least-cost plan's
 
 
 @dataclass
@@ -122,8 +123,8 @@ def _run(task: Task) -> Outcome:
     if task.time_limit is not None:
         h.setOptionValue("time_limit", float(task.time_limit))
     h.passModel(task.lp.highs_lp())
-    if task.cap is not None:
-        c = task.cap
+    extra = [r for r in (task.cap, task.delivery) if r is not None]
+    for c in extra:
         h.addRow(-INF, float(c.upper), len(c.cols), c.cols.astype(np.int32), c.coefs)
     if task.obj_cols is not None:
         n = len(task.lp.col_cost)
@@ -134,7 +135,7 @@ def _run(task: Task) -> Outcome:
         h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
     warm = False
     if task.basis is not None:
-        warm = _set_basis(h, task.basis, extra_rows=1 if task.cap is not None else 0)
+        warm = _set_basis(h, task.basis, extra_rows=len(extra))
     h.run()
     status = h.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
