@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from optimizer.diagnose.rows import generic_text, groups, lookup
+from optimizer.diagnose.rows import per_input_row
 from optimizer.diagnose.text import LINE, cell, ref
 from optimizer.model.registry import Sentence
 from optimizer.render.fmt import usd
@@ -12,25 +12,15 @@ from optimizer.render.fmt import usd
 TRANCHES = "capital_tranches.csv"
 
 
-def tranche_limit(case, family, rows) -> list[Sentence]:
+@per_input_row(lambda case: case.capital_tranches, ["partner", "tranche"])
+def tranche_limit(case, t, key, g) -> str:
     """'capital_tranches.csv line 2: tranche b of P max_musd 50 is $30M short ...'."""
-    out = []
-    table = case.capital_tranches
-    for key, g, size in groups(rows, ["partner", "tranche"]):
-        t = None if table is None else lookup(table, **key)
-        if t is None:
-            out.append((size, generic_text(family, key, g)))
-            continue
-        a = float(g["amount"].sum())
-        out.append(
-            (
-                size,
-                f"{ref(TRANCHES, t[LINE])}: tranche {key['tranche']} of {key['partner']} "
-                f"max_musd {cell(t['max_musd'])} is {usd(a)} short: it would have to provide "
-                f"{usd(t['max_musd'] * 1e6 + a)}",
-            )
-        )
-    return out
+    a = float(g["amount"].sum())
+    return (
+        f"{ref(TRANCHES, t[LINE])}: tranche {key['tranche']} of {key['partner']} "
+        f"max_musd {cell(t['max_musd'])} is {usd(a)} short: it would have to provide "
+        f"{usd(t['max_musd'] * 1e6 + a)}"
+    )
 
 
 def capital_budget(case, family, rows) -> list[Sentence]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optimizer.diagnose.rows import generic_text, groups, lookup
+from optimizer.diagnose.rows import groups, per_input_row
 from optimizer.diagnose.text import LINE, cell, num, ref
 from optimizer.model.registry import Sentence
 from optimizer.render.fmt import usd
@@ -10,44 +10,24 @@ from optimizer.render.fmt import usd
 OPERATORS = "operators.csv"
 
 
-def operator_ramp(case, family, rows) -> list[Sentence]:
+@per_input_row(lambda case: case.operators, ["operator", "year"], by=["operator"])
+def operator_ramp(case, o, key, g) -> str:
     """'operators.csv line 2: A max_new_wspm_per_year 1000 is 500 wspm short in 2027 ...'."""
-    out = []
-    for key, g, size in groups(rows, ["operator", "year"]):
-        o = lookup(case.operators, operator=key["operator"])
-        if o is None:
-            out.append((size, generic_text(family, key, g)))
-            continue
-        a = float(g["amount"].sum())
-        out.append(
-            (
-                size,
-                f"{ref(OPERATORS, o[LINE])}: {key['operator']} max_new_wspm_per_year "
-                f"{cell(o['max_new_wspm_per_year'])} is {num(a)} wspm short in {key['year']}: "
-                "the builds the case requires bring up more new capacity that year",
-            )
-        )
-    return out
+    return (
+        f"{ref(OPERATORS, o[LINE])}: {key['operator']} max_new_wspm_per_year "
+        f"{cell(o['max_new_wspm_per_year'])} is {num(float(g['amount'].sum()))} wspm short in "
+        f"{key['year']}: the builds the case requires bring up more new capacity that year"
+    )
 
 
-def operator_stake(case, family, rows) -> list[Sentence]:
+@per_input_row(lambda case: case.operators, ["operator"])
+def operator_stake(case, o, key, g) -> str:
     """'operators.csv line 2: A min_stake 0.5 needs $30M more of partner P's capital ...'."""
-    out = []
-    for key, g, size in groups(rows, ["operator"]):
-        o = lookup(case.operators, operator=key["operator"])
-        if o is None:
-            out.append((size, generic_text(family, key, g)))
-            continue
-        a = float(g["amount"].sum())
-        out.append(
-            (
-                size,
-                f"{ref(OPERATORS, o[LINE])}: {key['operator']} min_stake {cell(o['min_stake'])} "
-                f"needs {usd(a)} more capital from partner {o['partner']} than its commitments "
-                "and shares allow",
-            )
-        )
-    return out
+    return (
+        f"{ref(OPERATORS, o[LINE])}: {key['operator']} min_stake {cell(o['min_stake'])} "
+        f"needs {usd(float(g['amount'].sum()))} more capital from partner {o['partner']} than "
+        "its commitments and shares allow"
+    )
 
 
 def operator_capacity(case, family, rows) -> list[Sentence]:

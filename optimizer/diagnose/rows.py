@@ -37,19 +37,32 @@ def scenarios_text(g: pd.DataFrame) -> str:
     return f" (scenario {', '.join(names)})"
 
 
+def per_input_row(table: Callable, keys: list[str], by: list[str] | None = None) -> Callable:
+    """A family explained one input row at a time: violated rows grouped by `keys`, the input
+    row of `table(case)` found by the `by` keys (default: all of `keys`), and
+    `text(case, input_row, key, rows)` gives the sentence; a row the inputs do not have gets
+    the generic sentence."""
+    match = keys if by is None else by
+
+    def decorate(text: Callable) -> Callable:
+        def explain_rows(case, family, rows) -> list[Sentence]:
+            out = []
+            frame = table(case)
+            for key, g, size in groups(rows, keys):
+                row = None if frame is None else lookup(frame, **{k: key[k] for k in match})
+                sentence = generic_text(family, key, g) if row is None else text(case, row, key, g)
+                out.append((size, sentence))
+            return out
+
+        return explain_rows
+
+    return decorate
+
+
 def per_site(text: Callable) -> Callable:
     """A family explained one site at a time: `text(case, site_row, key, rows)` gives the
     sentence; a site the inputs do not know gets the generic sentence."""
-
-    def explain_rows(case, family, rows) -> list[Sentence]:
-        out = []
-        for key, g, size in groups(rows, ["site"]):
-            s = lookup(case.sites, site=key["site"])
-            sentence = generic_text(family, key, g) if s is None else text(case, s, key, g)
-            out.append((size, sentence))
-        return out
-
-    return explain_rows
+    return per_input_row(lambda case: case.sites, ["site"])(text)
 
 
 def generic(case, family, rows) -> list[Sentence]:
