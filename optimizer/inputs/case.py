@@ -29,6 +29,14 @@ class Params:
     ramp_up: tuple[float, ...] = ()  # fractions of nameplate in the first years online; then 1.0
     market_cost_of_capital: float | None = None  # None: no market capital (optimizer/model/capital)
     capital_budget_musd: float = float("inf")  # cap on all capital raised; inf: none
+    # decisions dated before it are shared by all scenarios of a hedged plan, later ones made per
+    # scenario (optimizer/staged); None: all shared (a plain two-stage plan)
+    stage_year: int | None = None
+
+    def staged(self, n_scenarios: int) -> bool:
+        """True when a hedged plan over `n_scenarios` has decide-later decisions: a stage year
+        inside the horizon after its first year (at or before it every decision waits)."""
+        return n_scenarios > 1 and self.stage_year is not None and self.stage_year <= self.last_year
 
     @property
     def years(self) -> list[int]:

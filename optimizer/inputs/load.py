@@ -263,6 +263,7 @@ def _build(
         ramp_up=values["ramp_up"],
         market_cost_of_capital=values.get("market_cost_of_capital"),
         capital_budget_musd=_budget(values.get("capital_budget_musd")),
+        stage_year=None if values.get("stage_year") is None else int(values["stage_year"]),
     )
     sites = t["sites.csv"]
     shipping = t.get("shipping.csv")

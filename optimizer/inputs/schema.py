@@ -195,6 +195,14 @@ PARAMS: tuple[Col, ...] = (
         default=INF,
         allow_inf=True,
     ),
+    # decisions under uncertainty (issue 15, optimizer/staged): blank = every decision first-stage
+    _year(
+        "stage_year",
+        "decisions dated before it are shared by all scenarios, later ones per scenario "
+        "(blank: all shared)",
+        required=False,
+        default=math.nan,
+    ),
 )
 PARAM_BY_NAME = {p.name: p for p in PARAMS}
 

@@ -90,6 +90,10 @@ class VarBlock:
     # the upper bound only tightens the MIP (a valid inequality, not a limit of the data): it is
     # dropped in the LP that prices an integer plan, so it cannot shift the duals
     tightening_ub: bool = False
+    # the year each variable is decided (a first-stage block whose index has no `year` column
+    # says it here; NaN: not a decision of its own, e.g. a total): what a stage_year splits into
+    # decide-now and decide-later (optimizer/model/nonanticipativity.py)
+    decided: np.ndarray | None = field(default=None, repr=False)
     # set only once the Pyomo model is built (ModelContext.pyomo()): the Var and its VarData
     # objects in index order (object array)
     component: pyo.Var | None = field(default=None, repr=False)
@@ -169,14 +173,16 @@ class ModelContext:
 
     def fix(self, block: str, values: np.ndarray) -> None:
         """Fix every variable of `block` at `values` (model units) by setting both bounds, in the
-        arrays and, if it was built already, in the Pyomo model."""
+        arrays and, if it was built already, in the Pyomo model; a NaN value leaves that variable
+        free (a staged evaluation fixes only the decide-now part of a plan)."""
         b = self.blocks[block]
         values = np.asarray(values, dtype=float)
-        b.lb = values.copy()
-        b.ub = values.copy()
+        fixed = ~np.isnan(values)
+        b.lb = np.where(fixed, values, b.lb)
+        b.ub = np.where(fixed, values, b.ub)
         b.uniform = False
         if b.objects is not None:
-            for v, x in zip(b.objects, values.tolist(), strict=True):
+            for v, x in zip(b.objects[fixed], values[fixed].tolist(), strict=True):
                 v.setlb(x)
                 v.setub(x)
 
@@ -202,14 +208,19 @@ class ModelContext:
         lb: float | np.ndarray = 0.0,
         ub: float | np.ndarray | None = None,
         integer: bool = False,
+        decided: float | np.ndarray | None = None,
     ) -> VarBlock:
-        """Add a variable block with one variable per row of `index` (bounds in model units)."""
+        """Add a variable block with one variable per row of `index` (bounds in model units);
+        `decided`: the year each variable is decided, for a first-stage block without a `year`
+        column (NaN: never decided on its own, e.g. a total of other decisions)."""
         index = index.reset_index(drop=True)
         n = len(index)
         uniform = np.ndim(lb) == 0 and (ub is None or np.ndim(ub) == 0)
         lbs = np.broadcast_to(np.asarray(lb, dtype=float), (n,)).copy()
         ubs = np.broadcast_to(np.asarray(np.inf if ub is None else ub, dtype=float), (n,)).copy()
         block = VarBlock(name, index, unit, lbs, ubs, integer=integer, uniform=uniform)
+        if decided is not None:
+            block.decided = np.broadcast_to(np.asarray(decided, dtype=float), (n,)).copy()
         self.blocks[name] = block
         self.declared.append(("var", name))
         return block

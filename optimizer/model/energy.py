@@ -60,14 +60,15 @@ def add(ctx: ModelContext) -> None:
     avail = availability(case, contracts, slices)  # [contract, slice]
     ctx.data["contracts"], ctx.data["slices"], ctx.data["avail"] = contracts, slices, avail
     yearly = contracts["min_mw"].notna().to_numpy()
+    first = np.maximum(contracts["first_year"].to_numpy(), p.first_year)
     ctx.add_vars(
         "mw",
         contracts[["contract"]],
         s.mw,
         lb=0.0,
         ub=np.where(yearly, 0.0, contracts["max_mw"].to_numpy()) / s.mw,
+        decided=first,  # a contract is signed when its window opens
     )
-    first = np.maximum(contracts["first_year"].to_numpy(), p.first_year)
     last = np.minimum(contracts["last_year"].to_numpy(), p.last_year)
     cy = pd.DataFrame(
         [

@@ -63,7 +63,8 @@ def add(ctx: ModelContext) -> None:
     ctx.add_vars("fund", fund[["partner", "site", "year"]], s.usd)
     capital.add_draws(ctx, fund)  # tranche draws: the commitment rows subtract them
 
-    ctx.add_vars("capital", pd.DataFrame({"total": ["all"]}), s.usd)
+    # the total of the funding columns, no decision of its own (never tied across scenarios)
+    ctx.add_vars("capital", pd.DataFrame({"total": ["all"]}), s.usd, decided=np.nan)
 
     # funding balance: sum_p fund + sum of the build's grants (subsidies.py) = capex * build
     nb = len(builds)

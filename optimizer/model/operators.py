@@ -224,7 +224,11 @@ def _add_pick(ctx: ModelContext, runs: pd.DataFrame) -> None:
     picks = pairs[pairs["n_ops"] > 1].reset_index(drop=True)
     existing = picks["site"].map(sites["existing_wspm"]).to_numpy(dtype=float)
     lb = (picks["first"].to_numpy() & (existing > 0)).astype(float)
-    ctx.add_vars("pick", picks[["site", "operator"]], 1.0, lb=lb, ub=1.0, integer=True)
+    # the choice of operator is made at the start (decide-now under a stage_year)
+    first = float(ctx.case.params.first_year)
+    ctx.add_vars(
+        "pick", picks[["site", "operator"]], 1.0, lb=lb, ub=1.0, integer=True, decided=first
+    )
     one = picks[["site"]].drop_duplicates().reset_index(drop=True)
     row = picks["site"].map(pd.Series(np.arange(len(one)), index=one["site"]))
     ctx.add_constraints(

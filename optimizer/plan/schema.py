@@ -483,6 +483,32 @@ TABLES: tuple[Table, ...] = (
     ),
 )
 
+# Decision tables that a staged plan (parameters.csv stage_year, optimizer/staged) writes per
+# scenario: a first column `scenario` says "all" for a decision taken before the stage year (the
+# same in every scenario) and the scenario's name for one taken later. Plans without a stage year
+# have no such column. Readers that sum these tables take one scenario's view first
+# (optimizer.plan.read.scenario_view).
+STAGED_TABLES = (
+    "builds",
+    "capacity",
+    "contracts",
+    "funding",
+    "grants",
+    "partner_summary",
+    "capital_sources",
+    "power_builds",
+    "power_funding",
+    "tool_use",
+    "operators",
+    "operator_summary",
+)
+ALL_SCENARIOS = "all"  # the scenario of a decide-now row of a staged plan
+TABLES = tuple(
+    Table(t.name, (_id("scenario", required=False), *t.columns), t.key, t.required)
+    if t.name in STAGED_TABLES
+    else t
+    for t in TABLES
+)
 SCHEMA: dict[str, Table] = {t.name: t for t in TABLES}
 SUMMARY_KEYS = ("status", "objective_usd")  # summary.json keys every reader needs
 

@@ -27,6 +27,7 @@ import pandas as pd
 from optimizer import console
 from optimizer.inputs import Case
 from optimizer.model import ModelOptions, build_model, risk
+from optimizer.model.nonanticipativity import decided_before
 from optimizer.run.request import SolveRequest
 from optimizer.run.steps import build_and_solve
 from optimizer.solve import SolverOptions, compile_model, solve
@@ -35,7 +36,20 @@ if TYPE_CHECKING:
     from optimizer.run.steps import Solved
 
 PENALTY = "unmet_demand"  # the cost component priced at the notional penalty per GPU unmet
-FIXED_BLOCKS = ("build", "modules", "open", "mw", "mw_year", "run", "pick")  # mw_year: min_mw
+# the physical first-stage decisions an evaluation fixes (mw_year: min_mw; gen_build, sto_mw and
+# sto_mwh: generation and storage the partners build, issue 14)
+FIXED_BLOCKS = (
+    "build",
+    "modules",
+    "open",
+    "mw",
+    "mw_year",
+    "run",
+    "pick",
+    "gen_build",
+    "sto_mw",
+    "sto_mwh",
+)
 
 
 @dataclass
@@ -79,13 +93,17 @@ def add_value_measures(
     summary: dict,
     tables: dict[str, pd.DataFrame],
     timings: dict[str, float],
+    hedged_fixed: dict | None = None,
 ) -> None:
-    """Put EVPI, VSS (summary.json) and the regret table (regret.csv) into the plan."""
+    """Put EVPI, VSS (summary.json) and the regret table (regret.csv) into the plan;
+    `hedged_fixed`: the decide-now decisions of a staged plan (optimizer/run/staged.py)."""
     if len(case.scenarios) < 2:
         return
     ctx, _, sol = solved
     with console.step("EVPI, VSS and regret", timings, "measures_s"):
-        measures = value_measures(case, req.model_options(), req.solver_options(), ctx, sol)
+        measures = value_measures(
+            case, req.model_options(), req.solver_options(), ctx, sol, hedged_fixed
+        )
     summary.update(measures.summary)
     tables["regret"] = measures.regret
 
@@ -109,8 +127,18 @@ def _cost_parts(ctx, sol) -> tuple[float, float]:
     return total * ctx.scale.usd, penalty * ctx.scale.usd
 
 
-def _first_stage(ctx, sol) -> dict:
-    return {b: sol.x[b].copy() for b in FIXED_BLOCKS if b in ctx.blocks}
+def _first_stage(ctx, sol, stage_year: int | None = None) -> dict:
+    """The plan's physical first-stage decisions; under a stage year only the decide-now part
+    (NaN where decided later: an evaluation re-optimises those per scenario)."""
+    out = {}
+    for b in FIXED_BLOCKS:
+        if b not in ctx.blocks:
+            continue
+        x = sol.x[b].copy()
+        if stage_year is not None:
+            x[~decided_before(ctx.blocks[b], stage_year)] = float("nan")
+        out[b] = x
+    return out
 
 
 def _solve(case: Case, m_opts: ModelOptions, s_opts: SolverOptions, fixed: dict | None = None):
@@ -141,12 +169,22 @@ def mean_demand_case(case: Case) -> Case:
 
 
 def value_measures(
-    case: Case, m_opts: ModelOptions, s_opts: SolverOptions, hedged_ctx, hedged_sol
+    case: Case,
+    m_opts: ModelOptions,
+    s_opts: SolverOptions,
+    hedged_ctx,
+    hedged_sol,
+    hedged_fixed: dict | None = None,
 ) -> Measures:
-    """EVPI, VSS and the regret table of the hedged plan over the case's scenarios."""
+    """EVPI, VSS and the regret table of the hedged plan over the case's scenarios.
+
+    Under a stage year (`hedged_fixed` given: the staged plan's decide-now decisions) every plan
+    is evaluated with its decisions before the stage year fixed and the later ones re-optimised
+    per scenario: that is what a plan commits to, and what EEV and regret measure."""
     scenarios = case.scenario_probabilities
+    stage_year = case.params.stage_year if hedged_fixed is not None else None
     neutral = replace(m_opts, cvar_alpha=None, risk_weight=0.0)
-    if m_opts.cvar_alpha is not None:
+    if m_opts.cvar_alpha is not None:  # (a staged plan refuses --cvar: run/staged.py)
         rp_ctx, rp_sol = _solve(case, neutral, s_opts)
     else:
         rp_ctx, rp_sol = hedged_ctx, hedged_sol
@@ -156,7 +194,7 @@ def value_measures(
     best: dict[str, tuple[float, float]] = {}
     for w in scenarios:
         ctx, sol = _solve(case.for_scenarios({w: 1.0}), neutral, s_opts)
-        own[w] = _first_stage(ctx, sol)
+        own[w] = _first_stage(ctx, sol, stage_year)
         best[w] = _cost_parts(ctx, sol)
     ws = sum(p * best[w][0] for w, p in scenarios.items())
     ws_penalty = sum(p * best[w][1] for w, p in scenarios.items())
@@ -164,9 +202,13 @@ def value_measures(
     ev_ctx, ev_sol = _solve(mean_demand_case(case), neutral, s_opts)
     plans = {
         **{f"{w} plan": x for w, x in own.items()},
-        "mean-demand plan": _first_stage(ev_ctx, ev_sol),
+        "mean-demand plan": _first_stage(ev_ctx, ev_sol, stage_year),
     }
-    plans["hedged plan"] = _first_stage(hedged_ctx, hedged_sol)
+    plans["hedged plan"] = (
+        _first_stage(hedged_ctx, hedged_sol)
+        if hedged_fixed is None
+        else {b: x for b, x in hedged_fixed.items() if b in FIXED_BLOCKS}
+    )
 
     rows = []
     for plan, fixed in plans.items():

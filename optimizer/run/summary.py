@@ -21,6 +21,7 @@ import pandas as pd
 from optimizer import __version__
 from optimizer.inputs import Case
 from optimizer.inputs.policy_inputs import unmet_penalties
+from optimizer.plan.staged_view import expected_sum
 
 if TYPE_CHECKING:
     from optimizer.run.request import SolveRequest
@@ -158,10 +159,11 @@ def _totals(tables: dict[str, pd.DataFrame], probabilities: dict[str, float]) ->
         # delivered to markets: production also counts upstream stages' output
         "gpus_supplied": expected(tables["shipments"], "gpus"),
         "gpus_unmet": expected(tables["unmet"], "gpus"),
-        "wspm_built": float(tables["builds"]["wspm"].sum()),
-        "sites_built": int(tables["builds"]["site"].nunique()),
-        "capital_usd": float(tables["funding"]["usd"].sum()),
-        "grants_usd": float(tables["grants"]["usd"].sum()),
+        # a staged plan's decide-later rows count with their scenario's probability
+        "wspm_built": expected_sum(tables["builds"], "wspm", probabilities),
+        "sites_built": int(tables["builds"]["site"].nunique()),  # in any scenario
+        "capital_usd": expected_sum(tables["funding"], "usd", probabilities),
+        "grants_usd": expected_sum(tables["grants"], "usd", probabilities),
         "energy_mwh": expected(tables["energy"], "mwh"),
         "co2_t": expected(tables["energy"], "co2_t"),
         "expected_over_scenarios": len(probabilities) > 1,

@@ -1,0 +1,153 @@
+"""The extensive form of a staged hedged plan: one model copy per scenario, stacked and tied.
+
+Each copy is the model of a one-scenario plan (probability 1), so every concern builds it as it
+always does and extracts its tables in that scenario's terms. The stacked model HiGHS solves has
+every copy's blocks and families under the names `name@scenario`, every copy's cost terms times
+the scenario's probability (so the objective is the expected cost), and the non-anticipativity
+rows (optimizer/model/nonanticipativity.py) tying each decide-now variable of every copy to the
+first copy's. Decide-now variables are matched by their keys, not by position, so copies whose
+sparse index sets differ still tie exactly; a decide-now key one copy lacks is held at zero in the
+copies that have it (the copy without it cannot take that decision).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from optimizer.inputs import Case
+from optimizer.model import ModelContext, ModelOptions, build_model
+from optimizer.model.context import ConFamily, paused_gc, terms_frame
+from optimizer.model.nonanticipativity import NONANTICIPATIVITY, decided_before
+
+SEP = "@"  # block and family names of a copy in the stacked model: name@scenario
+
+
+def stacked_name(name: str, scenario: str) -> str:
+    return f"{name}{SEP}{scenario}"
+
+
+@dataclass
+class StagedModel:
+    """The copies (scenario -> its one-scenario model), the stacked model and what is tied."""
+
+    stage_year: int
+    probabilities: dict[str, float]
+    copies: dict[str, ModelContext]
+    stacked: ModelContext
+    now: dict[str, np.ndarray]  # first-stage block -> decide-now mask (in the first copy)
+
+    @property
+    def first(self) -> str:
+        return next(iter(self.copies))
+
+
+def build_staged(
+    case: Case, options: ModelOptions, stage_year: int, copies: dict | None = None
+) -> StagedModel:
+    """Build one copy per scenario of `case` and stack them with non-anticipativity rows."""
+    probabilities = case.scenario_probabilities
+    if copies is None:
+        copies = {
+            w: build_model(case.for_scenarios({w: 1.0}), {w: 1.0}, options) for w in probabilities
+        }
+    first = next(iter(copies))
+    stacked = ModelContext(case=case, scenarios=probabilities, options=options)
+    stacked.scale = copies[first].scale
+    with paused_gc():
+        for w, copy in copies.items():
+            _add_copy(stacked, copy, w, probabilities[w])
+        now = {
+            name: mask
+            for name, block in copies[first].blocks.items()
+            if (mask := decided_before(block, stage_year)) is not None
+        }
+        _tie(stacked, copies, now, stage_year)
+    return StagedModel(stage_year, probabilities, copies, stacked, now)
+
+
+def _add_copy(stacked: ModelContext, copy: ModelContext, w: str, p: float) -> None:
+    for name, block in copy.blocks.items():
+        new = stacked_name(name, w)
+        stacked.blocks[new] = replace(block, name=new, lb=block.lb.copy(), ub=block.ub.copy())
+        stacked.declared.append(("var", new))
+    for name, fam in copy.families.items():
+        terms = fam.terms
+        if terms is not None:
+            codes, names = pd.factorize(terms[1])
+            renamed = np.array([stacked_name(n, w) for n in names], dtype=object)[codes]
+            terms = (terms[0], renamed, terms[2], terms[3])
+        new = stacked_name(name, w)
+        stacked.families[new] = ConFamily(fam.meta, fam.index, fam.sense, fam.rhs, fam.rhs_unit)
+        stacked.families[new].terms = terms
+        stacked.declared.append(("con", new))
+    for component, block, pos, coef in copy.costs:
+        stacked.costs.append((component, stacked_name(block, w), pos, coef * p))
+
+
+def _tie(stacked: ModelContext, copies: dict[str, ModelContext], now: dict, year: int) -> None:
+    """x[b, k, w] - x[b, k, first] = 0 for every decide-now key k; a key only some copies have is
+    held at 0 where it exists."""
+    first, *others = list(copies)
+    index_parts, term_parts = [], []
+    n = 0
+    for name, mask in now.items():
+        base = copies[first].blocks[name]
+        keys = list(base.index.columns)
+        left = base.index.assign(_p0=np.arange(base.size))[mask]
+        for w in others:
+            block = copies[w].blocks.get(name)
+            if block is None:
+                continue
+            right = block.index.assign(_pw=np.arange(block.size))
+            right = right[decided_before(block, year)]
+            pair = left.merge(right, on=keys, how="outer")
+            both = pair.dropna(subset=["_p0", "_pw"])
+            k = len(both)
+            if k:
+                rows = n + np.arange(k)
+                term_parts.append(
+                    terms_frame(rows, stacked_name(name, w), both["_pw"].astype(np.int64), 1.0)
+                )
+                term_parts.append(
+                    terms_frame(rows, stacked_name(name, first), both["_p0"].astype(np.int64), -1.0)
+                )
+                index_parts.append(
+                    pd.DataFrame(
+                        {"block": name, "scenario": w, "key": _key_text(both[keys])},
+                    )
+                )
+                n += k
+            _hold_at_zero(stacked, name, first, pair[pair["_pw"].isna()]["_p0"])
+            _hold_at_zero(stacked, name, w, pair[pair["_p0"].isna()]["_pw"])
+    if n == 0:
+        return
+    index = pd.concat(index_parts, ignore_index=True)
+    terms = pd.concat(term_parts, ignore_index=True)
+    fam = ConFamily(NONANTICIPATIVITY, index, "==", np.zeros(n), 1.0)
+    rows = terms["row"].to_numpy(dtype=np.int64)
+    order = np.argsort(rows, kind="stable")
+    fam.terms = (
+        rows[order],
+        terms["block"].to_numpy()[order],
+        terms["pos"].to_numpy(dtype=np.int64)[order],
+        terms["coef"].to_numpy(dtype=float)[order],
+    )
+    stacked.families[NONANTICIPATIVITY.name] = fam
+    stacked.declared.append(("con", NONANTICIPATIVITY.name))
+
+
+def _hold_at_zero(stacked: ModelContext, name: str, w: str, pos: pd.Series) -> None:
+    if pos.empty:
+        return
+    block = stacked.blocks[stacked_name(name, w)]
+    p = pos.to_numpy(dtype=np.int64)
+    block.lb[p] = np.minimum(block.lb[p], 0.0)
+    block.ub[p] = 0.0
+    block.uniform = False
+
+
+def _key_text(keys: pd.DataFrame) -> np.ndarray:
+    return keys.astype(str).agg(" ".join, axis=1).to_numpy()
