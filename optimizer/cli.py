@@ -99,9 +99,10 @@ def validate(
 ) -> None:
     """Load and check a data folder; print an inventory or every problem found. Writes nothing."""
     from optimizer.inputs import load_case, parse_overrides
+    from optimizer.inputs.stage_checks import stage_warnings
 
     case = load_case(data_dir, parse_overrides(set_ or []))
-    _print_warnings(case.warnings)
+    _print_warnings(case.warnings + stage_warnings(case))
     inv = case.inventory()
     p = case.params
     console.info(f"{data_dir}: valid")

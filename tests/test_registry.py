@@ -20,6 +20,7 @@ from fixtures import TINY, write_tiny_case
 from optimizer.inputs import load_case
 from optimizer.model import ModelOptions, Scale, build_model, registry
 from optimizer.model.registry import Concern, Family, RegistryError
+from optimizer.staged import build_staged
 from optimizer.verify.limits import limit_families
 from optimizer.verify.run import covered
 
@@ -99,6 +100,11 @@ def built(tmp_path_factory) -> dict[str, tuple[str, object]]:
             ctx = build_model(case, _scenarios(case), options)
             for name, fam in ctx.families.items():
                 out.setdefault(name, (f"{folder.name} {mode}", fam))
+    # non-anticipativity rows exist only where scenario copies are stacked under a stage year
+    # (optimizer/staged): the default data's three scenarios, stage year 2028
+    case = load_case(ROOT / "data", {"stage_year": "2028"})
+    stacked = build_staged(case, ModelOptions(), 2028).stacked
+    out.setdefault("nonanticipativity", ("data staged", stacked.families["nonanticipativity"]))
     return out
 
 
@@ -186,6 +192,7 @@ def test_concerns_come_after_what_they_require():
         "energy",
         "storage",  # issue 14: generation requires storage (its power_builds.csv rows)
         "generation",
+        "nonanticipativity",  # issue 15: declares the rows optimizer/staged adds when stacking
         "offers",
         "operators",
         "policy",

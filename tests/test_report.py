@@ -319,7 +319,7 @@ def test_key_figures_equal_the_plan_tables(rendered):
         assert value["New capacity built (wspm)"] == "160,000"
         # new sites: US_TX and JP_KUMAMOTO have no existing capacity; 4 sites get builds
         assert value["Sites built (of which new sites)"] == "4 (2)"
-        assert close(value["Capital raised from partners"], funding)
+        assert close(value["Capital raised from partners for fabs"], funding)
         costs = csv(plan_dir, "costs").set_index("component")["npv_usd"]
         penalty = costs.get("unmet_demand", 0.0)
         # the penalty values GPUs not delivered, so it is left out of the cost of those delivered

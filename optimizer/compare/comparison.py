@@ -3,7 +3,9 @@
 Reads only the plan folders (CSV tables + summary.json, through the report's reader) and never
 the input data or the model, so any two plans written by `fabplan solve` can be compared later.
 Scenario tables (energy, unmet) are reduced to expected values with each plan's own scenario
-probabilities; with one scenario that is the scenario itself.
+probabilities; with one scenario that is the scenario itself. The decision tables of a staged plan
+(a `scenario` column: "all" before the stage year, one row per scenario after it) are reduced the
+same way (`decisions`): a shared row counts once, a scenario's row with its probability.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from optimizer.compare.sentences import headline_sentences, warnings
 from optimizer.errors import InputError
 from optimizer.plan import statistics
 from optimizer.plan.read import Plan, read_plan
+from optimizer.plan.staged_view import row_weights
 
 
 @dataclass
@@ -145,9 +148,24 @@ def _pair(
     return out.sort_values(keys).reset_index(drop=True)
 
 
+def decisions(plan: Plan, name: str, values: list[str]) -> pd.DataFrame:
+    """A decision table with `values` as expected values over the plan's scenarios and no
+    scenario column: a staged plan's shared rows count once, its per-scenario rows with the
+    scenario's probability (so nothing is counted once per scenario). Unstaged tables come back
+    unchanged."""
+    frame = plan[name]
+    if "scenario" not in frame.columns:
+        return frame
+    weights = row_weights(frame, plan.scenario_weights)
+    out = frame.drop(columns="scenario")
+    out[values] = out[values].astype("float64").mul(weights, axis=0)
+    return out
+
+
 def _builds(a: Plan, b: Plan, info: pd.DataFrame) -> pd.DataFrame:
-    """Every site-year with a build in either plan."""
-    frame = _pair(a["builds"], b["builds"], ["site", "year"], "wspm", "diff_wspm")
+    """Every site-year with a build in either plan (expected wspm for a staged plan)."""
+    ba, bb = (decisions(p, "builds", ["wspm", "capex_usd"]) for p in (a, b))
+    frame = _pair(ba, bb, ["site", "year"], "wspm", "diff_wspm")
     frame = frame[(frame["wspm_a"] > WSPM_TOL) | (frame["wspm_b"] > WSPM_TOL)]
     frame = frame.merge(info[["site", "region"]], on="site", how="left")
     frame["region"] = frame["region"].fillna("")
@@ -204,7 +222,8 @@ def _capacity(a: Plan, b: Plan, info: pd.DataFrame) -> pd.DataFrame:
     region = info.set_index("site")["region"]
 
     def by_region(plan: Plan) -> pd.DataFrame:
-        cap = plan["capacity"][["site", "year", "installed_wspm"]].copy()
+        cap = decisions(plan, "capacity", ["installed_wspm"])[["site", "year", "installed_wspm"]]
+        cap = cap.copy()
         cap["region"] = cap["site"].map(region).fillna("")
         return cap
 
@@ -214,10 +233,12 @@ def _capacity(a: Plan, b: Plan, info: pd.DataFrame) -> pd.DataFrame:
 
 
 def _partners(a: Plan, b: Plan) -> pd.DataFrame:
-    """Capital and share per partner (0 in a plan that does not list the partner)."""
+    """Capital and share per partner (0 in a plan that does not list the partner; expected
+    values over the scenarios of a staged plan)."""
     cols = ["partner", "usd", "share"]
-    left, right = a["partner_summary"], b["partner_summary"]
-    out = left[cols].merge(right[cols], on="partner", how="outer", suffixes=("_a", "_b"))
+    left, right = (decisions(p, "partner_summary", ["usd", "share"]) for p in (a, b))
+    ga, gb = (f[cols].groupby("partner", as_index=False, sort=False).sum() for f in (left, right))
+    out = ga.merge(gb, on="partner", how="outer", suffixes=("_a", "_b"))
     num = ["usd_a", "usd_b", "share_a", "share_b"]
     out[num] = out[num].astype("float64").fillna(0.0)
     kinds = pd.concat([_kinds(right), _kinds(left)]).groupby(level=0).last()
@@ -236,8 +257,10 @@ def _kinds(frame: pd.DataFrame) -> pd.Series:
 
 
 def _contracts(a: Plan, b: Plan) -> pd.DataFrame:
-    """Contracted MW per contract, for contracts with MW in either plan."""
-    frame = _pair(a["contracts"], b["contracts"], ["contract"], "mw", "diff_mw")
+    """Contracted MW per contract, for contracts with MW in either plan (expected MW over the
+    scenarios of a staged plan)."""
+    ca, cb = (decisions(p, "contracts", ["mw"]) for p in (a, b))
+    frame = _pair(ca, cb, ["contract"], "mw", "diff_mw")
     sources = pd.concat(
         [
             b["contracts"].set_index("contract")["source"],
@@ -252,7 +275,9 @@ def _contracts(a: Plan, b: Plan) -> pd.DataFrame:
 def _energy_by_source(plan: Plan) -> pd.DataFrame:
     """Expected MWh by source and year; a contract missing from contracts.csv counts as
     source 'unknown'."""
-    use = plan["energy"].merge(plan["contracts"][["contract", "source"]], on="contract", how="left")
+    # a staged plan lists a contract once per scenario: one source per contract
+    sources = plan["contracts"][["contract", "source"]].drop_duplicates("contract")
+    use = plan["energy"].merge(sources, on="contract", how="left")
     use["source"] = use["source"].fillna("unknown")
     return statistics.expected(use, ["source", "year"], ["mwh"], plan)
 
@@ -320,12 +345,13 @@ def _headline(c: Comparison) -> pd.DataFrame:
     def measures(plan: Plan) -> dict[str, float]:
         energy = statistics.expected(plan["energy"], ["year"], ["mwh", "co2_t"], plan)
         unmet = statistics.expected(plan["unmet"], ["year"], ["gpus"], plan)
-        builds = plan["builds"][plan["builds"]["wspm"] > WSPM_TOL]
+        built = decisions(plan, "builds", ["wspm"])
+        built = built[built["wspm"] > WSPM_TOL]
         out = {
             "total_cost": float(plan["costs"]["npv_usd"].sum()),
-            "wspm_built": float(builds["wspm"].sum()),
-            "sites_built": float(builds["site"].nunique()),
-            "capital": float(plan["partner_summary"]["usd"].sum()),
+            "wspm_built": float(built["wspm"].sum()),
+            "sites_built": float(built["site"].nunique()),
+            "capital": float(decisions(plan, "partner_summary", ["usd"])["usd"].sum()),
             "unmet": float(unmet["gpus"].sum()),
             "energy": float(energy["mwh"].sum()),
             "co2": float(energy["co2_t"].sum()),
@@ -340,7 +366,7 @@ def _headline(c: Comparison) -> pd.DataFrame:
         ("total_cost", "Total cost (NPV)", "usd"),
         ("wspm_built", "Capacity built (wspm)", "wspm"),
         ("sites_built", "Sites built at", "count"),
-        ("capital", "Capital raised from partners", "usd"),
+        ("capital", "Capital raised from partners for fabs", "usd"),
         ("unmet", "Unmet demand (GPUs)", "gpus"),
         ("energy", "Energy drawn (MWh)", "mwh"),
         ("co2", "CO2 emitted (t)", "t"),
@@ -359,4 +385,4 @@ def _headline(c: Comparison) -> pd.DataFrame:
     return frame
 
 
-__all__ = ["Comparison", "compare_plans", "input_changes"]
+__all__ = ["Comparison", "compare_plans", "decisions", "input_changes"]

@@ -21,6 +21,7 @@ from optimizer.compare.noise import (
     WSPM_TOL,
     money_differs,
 )
+from optimizer.compare.staging import staging_sentence
 from optimizer.plan.statistics import year_list
 from optimizer.render.fmt import (
     count,
@@ -296,7 +297,8 @@ def input_sentence(inputs: pd.DataFrame) -> str:
 def warnings(c: Comparison) -> list[str]:
     """What a reader must know before trusting the differences; first, whether the plans face
     the same demand (before any percentage is read)."""
-    out: list[str] = [s for s in (demand_sentence(c.plan_a, c.plan_b),) if s]
+    firsts = (demand_sentence(c.plan_a, c.plan_b), staging_sentence(c.plan_a, c.plan_b))
+    out: list[str] = [s for s in firsts if s]
     for side, plan in (("A", c.plan_a), ("B", c.plan_b)):
         if not plan.optimal:
             out.append(
@@ -343,8 +345,13 @@ def weighting_note(c: Comparison) -> str:
             parts.append(f"plan {side} is weighted by its scenario probabilities ({listed})")
         else:
             parts.append(f"plan {side} has one scenario ({next(iter(w), 'base')})")
+    what = "Energy and unmet demand are"
+    if c.plan_a.staged or c.plan_b.staged:
+        what = (
+            "Energy, unmet demand and a staged plan's builds, capacity, capital and contracts are"
+        )
     return (
-        "Energy and unmet demand are expected values over each plan's scenarios, from the "
+        f"{what} expected values over each plan's scenarios, from the "
         f"probabilities in its summary.json: {'; '.join(parts)}."
     )
 

@@ -86,6 +86,7 @@ def add(ctx: ModelContext) -> None:
         s.mw,
         lb=contracts["min_mw"].to_numpy()[cy["mw_pos"]] / s.mw,
         ub=contracts["max_mw"].to_numpy()[cy["mw_pos"]] / s.mw,
+        decided=first[cy["mw_pos"].to_numpy()],  # the yearly MW are set when it is signed
     )
 
     # balance rows: (scenario, region, year) with production x every slice

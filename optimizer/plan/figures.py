@@ -135,7 +135,12 @@ def idle_sites(plan: Plan) -> pd.DataFrame:
     existing = info.loc[info["existing_wspm"].fillna(0.0) > 0, "site"]
     if existing.empty or plan["capacity"].empty:
         return pd.DataFrame(columns=cols)
-    made = statistics.expected(plan["production"], ["site", "year"], ["wafers"], plan)
+    prod, shown = plan["production"], statistics.view_scenario(plan)
+    if shown is None:
+        made = statistics.expected(prod, ["site", "year"], ["wafers"], plan)
+    else:  # a staged plan's view: that scenario's wafers on its own capacity
+        prod = prod[prod["scenario"] == shown]
+        made = prod.groupby(["site", "year"], as_index=False)["wafers"].sum()
     cap = plan["capacity"][["site", "year", "available_wspm"]].merge(
         made, on=["site", "year"], how="left"
     )
@@ -238,7 +243,7 @@ def utilisation_by_scenario(plan: Plan) -> pd.DataFrame:
     if prod.empty:
         return pd.DataFrame()
     made = prod.groupby(["scenario", "year"])["wafers"].sum()
-    cap = plan["capacity"]
+    cap = statistics.per_scenario(plan["capacity"], plan)  # staged: each scenario's own
     if "scenario" in cap.columns:
         avail = cap.groupby(["scenario", "year"])["available_wspm"].sum()
         load = made / (12 * avail.where(avail > 0))

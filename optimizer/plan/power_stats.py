@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from optimizer.plan.read import Plan, read_table
+from optimizer.plan.staged_view import scenario_rows
 from optimizer.plan.statistics import expected, supplied_energy
 
 # Sources whose output depends on the weather: everything else (grid, nuclear, gas, storage
@@ -26,7 +27,9 @@ def table(plan: Plan, name: str) -> pd.DataFrame:
         return plan.tables[name]
     path = plan.folder / f"{name}.csv"
     if name not in plan.tables and path.is_file():
-        return read_table(path)
+        frame = read_table(path)
+        shown = plan.summary.get("view_scenario")  # a staged plan's view: that scenario's rows
+        return frame if shown is None else scenario_rows(frame, shown)
     return pd.DataFrame()
 
 

@@ -64,6 +64,19 @@ class Plan:
         return bool(self.summary.get("stochastic")) and len(self.scenario_weights) > 1
 
     @property
+    def stage_year(self) -> int | None:
+        """First year decided per scenario in a staged plan (summary.json), else None."""
+        value = self.summary.get("stage_year")
+        return None if value is None else int(value)
+
+    @property
+    def staged(self) -> bool:
+        """A staged hedged plan: its decision tables carry a scenario column
+        (optimizer/plan/staged_view.py)."""
+        builds = self.tables.get("builds")
+        return self.stage_year is not None and builds is not None and "scenario" in builds
+
+    @property
     def integer(self) -> bool:
         """Sites opened and builds in whole modules (`fabplan solve --integer`)."""
         return str(self.summary.get("mode", "lp")).lower() == "integer"

@@ -12,8 +12,11 @@ import numpy as np
 import pandas as pd
 
 from optimizer.contract import COST_COMPONENTS
+from optimizer.plan.binding_stats import binding, binding_groups, year_list
 from optimizer.plan.read import Plan
-from optimizer.plan.schema import BINDING_KEYS
+from optimizer.plan.schema import ALL_SCENARIOS
+
+__all__ = ["binding", "binding_groups", "year_list"]  # kept here for their readers
 
 COST_ORDER = list(COST_COMPONENTS)
 COST_LABELS = {
@@ -257,9 +260,44 @@ def capacity_by_group(plan: Plan) -> tuple[pd.DataFrame, str]:
     return wide, group
 
 
+def per_scenario(frame: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """A staged decision table with every shared ("all") row repeated once per scenario, so
+    each scenario's rows are the plan it gets (optimizer.plan.staged_view); unstaged: as is."""
+    if "scenario" not in frame.columns or not (frame["scenario"] == ALL_SCENARIOS).any():
+        return frame
+    shared = frame[frame["scenario"] == ALL_SCENARIOS]
+    own = frame[frame["scenario"] != ALL_SCENARIOS]
+    copies = [shared.assign(scenario=w) for w in plan.scenario_weights]
+    return pd.concat([*copies, own], ignore_index=True)
+
+
+def view_scenario(plan: Plan) -> str | None:
+    """The scenario a staged plan's view shows (optimizer.report.sections.staged_plan_view)."""
+    return plan.summary.get("view_scenario")
+
+
+def utilization_by_scenario_site(plan: Plan) -> pd.DataFrame:
+    """scenario, site, year, available_wspm, wafers, load: each scenario's wafers made against
+    that scenario's own available capacity (a staged plan's capacity differs by scenario)."""
+    cap = per_scenario(plan["capacity"], plan)[["scenario", "site", "year", "available_wspm"]]
+    made = plan["production"].groupby(["scenario", "site", "year"], as_index=False)["wafers"].sum()
+    frame = cap.merge(made, on=["scenario", "site", "year"], how="left")
+    frame["wafers"] = frame["wafers"].fillna(0.0)
+    avail = frame["available_wspm"].astype(float)
+    frame["load"] = (frame["wafers"] / (12 * avail.where(avail > 0))).astype(float)
+    return frame.sort_values(["scenario", "site", "year"]).reset_index(drop=True)
+
+
 def utilization(plan: Plan) -> pd.DataFrame:
-    """Wide frame site x year: wafers made / (12 x available wspm); NaN where none is available."""
-    wafers = expected(plan["production"], ["site", "year"], ["wafers"], plan)
+    """Wide frame site x year: wafers made / (12 x available wspm); NaN where none is available.
+
+    In a staged plan's view (one scenario's capacity) only that scenario's wafers count."""
+    prod, shown = plan["production"], view_scenario(plan)
+    if shown is None:
+        wafers = expected(prod, ["site", "year"], ["wafers"], plan)
+    else:  # the scenario's own wafers, not weighted by its probability
+        prod = prod[prod["scenario"] == shown]
+        wafers = prod.groupby(["site", "year"], as_index=False)["wafers"].sum()
     cap = plan["capacity"][["site", "year", "available_wspm"]].merge(
         wafers, on=["site", "year"], how="left"
     )
@@ -407,98 +445,6 @@ def costs(plan: Plan) -> tuple[pd.DataFrame, CostCheck]:
     share = frame["npv_usd"] / cash if cash else pd.Series(np.nan, index=frame.index)
     frame["share"] = share.where(~risk)
     return frame, CostCheck(total, objective, diff, relative, relative <= CHECK_TOLERANCE)
-
-
-def binding(plan: Plan) -> pd.DataFrame:
-    """binding.csv in its ranked order, with where each row binds (its key values joined, e.g.
-    "base / TW_N2 / 2040") and a sentence for every row."""
-    frame = plan["binding"].copy()
-    frame["where"] = _labels(frame, BINDING_KEYS)
-    frame["sentence"] = [
-        _sentence(f, i, p, u, m)
-        for f, i, p, u, m in zip(
-            frame["family"],
-            frame["where"],
-            frame["shadow_price"],
-            frame["unit"],
-            frame["meaning"],
-            strict=True,
-        )
-    ]
-    return frame.reset_index(drop=True)
-
-
-def binding_groups(plan: Plan, rows: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Binding rows that are the same limit in different years, merged into one finding.
-
-    A capacity limit binding in ten years reads better as one sentence with its years than as ten
-    sentences. Groups are ranked by their summed impact and keep the sentence of their
-    highest-impact row.
-    """
-    frame = binding(plan) if rows is None else rows.copy()  # rows: a subset of binding(plan)
-    if frame.empty:
-        return pd.DataFrame(columns=["family", "key", "years", "rows", "impact", "sentence"])
-    others = [k for k in BINDING_KEYS if k != "year"]
-    frame["key"] = frame["family"].astype(str) + "|" + _labels(frame, others)
-    frame["impact"] = pd.to_numeric(frame["impact_usd"], errors="coerce").abs().fillna(0.0)
-    frame["rank"] = np.arange(len(frame))
-    rows = []
-    for key, g in frame.groupby("key", sort=False):
-        top = g.sort_values(["impact", "rank"], ascending=[False, True]).iloc[0]
-        years = sorted({int(y) for y in g["year"].dropna()})
-        sentence = top["sentence"]
-        if len(years) > 1:
-            sentence += f" It binds in {len(years)} years in all: {year_list(years)}."
-        rows.append(
-            {
-                "family": top["family"],
-                "key": key,
-                "years": years,
-                "rows": len(g),
-                "impact": g["impact"].sum(),
-                "first": g["rank"].min(),
-                "sentence": sentence,
-            }
-        )
-    out = pd.DataFrame(rows).sort_values(["impact", "first"], ascending=[False, True])
-    return out.drop(columns="first").reset_index(drop=True)
-
-
-def _labels(frame: pd.DataFrame, keys: tuple[str, ...] | list[str]) -> pd.Series:
-    """Each row's filled key columns joined with " / " (years as whole numbers)."""
-    parts = []
-    for k in (k for k in keys if k in frame.columns):  # process/tool: absent in older plans
-        column = frame[k]
-        if k == "year":
-            column = column.astype("Int64")
-        parts.append(column.astype("string").fillna("").tolist())
-    labels = [" / ".join(v for v in values if v) for values in zip(*parts, strict=True)]
-    return pd.Series(labels, index=frame.index, dtype="object")
-
-
-def year_list(years: list[int]) -> str:
-    """2028, 2030–2033, 2035: runs of consecutive years compressed."""
-    parts, ys = [], sorted(set(years))
-    start = prev = ys[0] if ys else None
-    for y in ys[1:] + [None]:
-        if y is not None and y == prev + 1:
-            prev = y
-            continue
-        parts.append(str(start) if start == prev else f"{start}–{prev}")
-        start = prev = y
-    return ", ".join(parts)
-
-
-def _sentence(family: str, index: str, price: float, unit: str, meaning: str) -> str:
-    """The plan writer's one-line meaning, else one composed from the other columns."""
-    text = str(meaning or "").strip()
-    if text:
-        return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
-    family_text = str(family).replace("_", " ")
-    return (
-        f"The {family_text} constraint for {index} is binding: relaxing it by one unit "
-        f"changes the cost by {price:,.4g} {unit}."
-    )
 
 
 def prices(plan: Plan) -> pd.DataFrame:

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from optimizer.plan import statistics
 from optimizer.plan.read import Plan
+from optimizer.plan.schema import ALL_SCENARIOS
 
 UNMET_TOLERANCE = 0.5  # GPUs: less unmet than this is demand met (solver noise)
 SIZE_TOLERANCE = 1e-6  # relative: installed within this of max_wspm is built out
@@ -119,7 +121,11 @@ def _bound(plan: Plan, short: pd.DataFrame) -> pd.DataFrame:
     b = b.drop(columns=["year"]).reset_index(names="row")
     pairs = short[["scenario", "year"]]
     keyed = b.merge(pairs, how="cross", suffixes=("_row", ""))
-    scen_ok = keyed["scenario_row"].isna() | (keyed["scenario_row"] == keyed["scenario"])
+    scen_ok = (  # a staged plan's limit met by decide-now decisions only binds in all
+        keyed["scenario_row"].isna()
+        | (keyed["scenario_row"] == keyed["scenario"])
+        | (keyed["scenario_row"] == ALL_SCENARIOS)
+    )
     year_ok = keyed["row_year"].isna() | (keyed["row_year"] == keyed["year"])
     keyed = keyed[scen_ok & year_ok].copy()
     keyed["kind"] = keyed["family"].map(FAMILY_KIND).fillna(keyed["family"])
@@ -142,6 +148,17 @@ def _item(rows: pd.DataFrame) -> pd.Series:
     return item
 
 
+def _lookup(plan: Plan, frame: pd.DataFrame, rows: pd.DataFrame, on: list[str], value: str):
+    """Per row of `rows`: the sum of frame[value] over the rows matching it on `on`; a staged
+    table (scenario column, shared rows "all") is matched within the row's own scenario."""
+    frame = statistics.per_scenario(frame, plan)
+    if "scenario" in frame.columns and "scenario" in rows and "scenario" not in on:
+        on = ["scenario", *on]
+    summed = frame.groupby(on)[value].sum()
+    keys = pd.MultiIndex.from_frame(rows[on].astype({c: int for c in on if c == "year"}))
+    return pd.Series(summed.reindex(keys).to_numpy(), index=rows.index)
+
+
 def _quantity(plan: Plan, rows: pd.DataFrame) -> pd.Series:
     """The limit's size where a plan table gives it: capital raised from the source, a tool's
     cumulative supply, a contract's max_mw, an offer's wafers bought, a region's share."""
@@ -149,24 +166,28 @@ def _quantity(plan: Plan, rows: pd.DataFrame) -> pd.Series:
     fam = rows["family"]
     if plan.has("capital_sources"):
         src = plan["capital_sources"]
-        commit = src[src["source"] == "commitment"].groupby("partner")["usd"].sum()
-        commit = rows["partner"].map(commit) if "partner" in rows else float("nan")
-        q = q.where(fam != "commitment", commit)
+        if "partner" in rows:
+            commit = _lookup(plan, src[src["source"] == "commitment"], rows, ["partner"], "usd")
+            q = q.where(fam != "commitment", commit)
         if "tranche" in rows:
-            per_tranche = src.groupby("source")["usd"].sum()
-            q = q.where(fam != "tranche_limit", rows["tranche"].map(per_tranche))
-        q = q.where(fam != "capital_budget", float(src["usd"].sum()))
+            per_tranche = _lookup(
+                plan, src.rename(columns={"source": "tranche"}), rows, ["tranche"], "usd"
+            )
+            q = q.where(fam != "tranche_limit", per_tranche)
+        if "scenario" in src.columns and (src["scenario"] == ALL_SCENARIOS).any():
+            total = _lookup(plan, src.assign(_all=0), rows.assign(_all=0), ["_all"], "usd")
+            q = q.where(fam != "capital_budget", total)
+        else:
+            q = q.where(fam != "capital_budget", float(src["usd"].sum()))
     if plan.has("tool_use") and "tool" in rows:
-        tu = plan["tool_use"].set_index(["tool", "year"])["cumulative_supply_units"]
-        keys = list(zip(rows["tool"], rows["year"].astype(int), strict=True))
-        q = q.where(fam != "tool_supply", pd.Series(tu.reindex(keys).to_numpy(), index=rows.index))
+        got = _lookup(plan, plan["tool_use"], rows, ["tool", "year"], "cumulative_supply_units")
+        q = q.where(fam != "tool_supply", got)
     if "contract" in rows and "max_mw" in plan["contracts"]:
-        mw = plan["contracts"].set_index("contract")["max_mw"]
+        c = plan["contracts"]
+        mw = c.drop_duplicates("contract").set_index("contract")["max_mw"]  # an input: same
         q = q.where(fam != "contract_supply", rows["contract"].map(mw))
     if plan.has("purchases") and "offer" in rows:
-        bought = plan["purchases"].groupby(["scenario", "offer", "year"])["wafers"].sum()
-        keys = list(zip(rows["scenario"], rows["offer"], rows["year"].astype(int), strict=True))
-        got = pd.Series(bought.reindex(keys).to_numpy(), index=rows.index)
+        got = _lookup(plan, plan["purchases"], rows, ["scenario", "offer", "year"], "wafers")
         q = q.where(fam != "offer_limit", got)
     conc = fam.isin(KINDS["concentration"])
     if conc.any():
@@ -180,14 +201,17 @@ def _region_share(plan: Plan, rows: pd.DataFrame) -> pd.Series:
         return pd.Series(float("nan"), index=rows.index)
     sites = plan["sites"].copy()
     group = sites["group"] if "group" in sites else pd.Series("", index=sites.index)
-    cap = plan["capacity"].merge(
+    cap = statistics.per_scenario(plan["capacity"], plan).merge(
         sites.assign(group=group)[["site", "region", "node", "group"]], on="site"
     )
+    staged = "scenario" in cap.columns
     out = []
     for r in rows.itertuples():
         process = "" if pd.isna(r.process) else str(r.process)
         named = (cap["node"] == process) | (cap["group"] == process) | (process == "")
         of = cap[named & (cap["year"] == r.year)]
+        if staged:  # the scenario's own capacity
+            of = of[of["scenario"] == r.scenario]
         total = of["installed_wspm"].sum()
         mine = of.loc[of["region"] == r.region, "installed_wspm"].sum()
         out.append(mine / total if total > 0 else float("nan"))
@@ -214,10 +238,12 @@ def _late_sites(plan: Plan, short: pd.DataFrame) -> pd.DataFrame:
     s = _sites(plan)
     if s.empty:
         return pd.DataFrame()
-    cap = plan["capacity"][["site", "year", "installed_wspm"]].astype({"year": int})
+    cap = statistics.per_scenario(plan["capacity"], plan)  # staged: each scenario's own
+    on = ["scenario", "site", "year"] if "scenario" in cap.columns else ["site", "year"]
+    cap = cap[[*on, "installed_wspm"]].astype({"year": int})
     late = short[["scenario", "year"]].merge(s, how="cross")
     late = late[late["from_year"] + late["lead_time_years"] > late["year"]]
-    late = late.merge(cap, on=["site", "year"], how="left").fillna({"installed_wspm": 0.0})
+    late = late.merge(cap, on=on, how="left").fillna({"installed_wspm": 0.0})
     late = late[late["max_wspm"] > late["installed_wspm"] * (1 + SIZE_TOLERANCE) + 1e-9]
     return late.assign(
         kind="lead time",
@@ -232,10 +258,13 @@ def _late_sites(plan: Plan, short: pd.DataFrame) -> pd.DataFrame:
 def _classify_capacity(plan: Plan, rows: pd.DataFrame) -> pd.DataFrame:
     """Capacity rows become site limit / lead time / fab full; upstream sites become stage."""
     s = _sites(plan).set_index("site")
-    cap = plan["capacity"][["site", "year", "installed_wspm"]].astype({"year": int})
+    cap = statistics.per_scenario(plan["capacity"], plan)  # staged: each scenario's own
+    on = ["scenario", "site", "year"] if "scenario" in cap.columns else ["site", "year"]
+    cap = cap[[*on, "installed_wspm"]].astype({"year": int})
     is_cap = rows["family"].isin(CAPACITY)
-    keyed = rows[["item", "year"]].rename(columns={"item": "site"}).astype({"year": int})
-    installed = keyed.merge(cap, on=["site", "year"], how="left")["installed_wspm"].to_numpy()
+    keyed = rows[["scenario", "item", "year"]].rename(columns={"item": "site"})
+    keyed = keyed[[*on]].astype({"year": int})
+    installed = keyed.merge(cap, on=on, how="left")["installed_wspm"].to_numpy()
     installed = pd.Series(installed, index=rows.index).fillna(0.0)
     top = rows["item"].map(s["max_wspm"])
     ready = rows["item"].map(s["from_year"] + s["lead_time_years"])

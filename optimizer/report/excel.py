@@ -194,8 +194,11 @@ def _plain_value(value: object) -> object:
 
 
 def _summary_sheet(ws: Worksheet, formats: _Formats, plan: Plan) -> None:
-    """Headline numbers (formatted and raw) and run provenance."""
-    head = statistics.headline(plan)
+    """Headline numbers (formatted and raw) and run provenance; a staged plan's builds, capital
+    and grants are those of the scenario the report shows (report.sections.staged_plan_view)."""
+    from optimizer.report.sections import staged_plan_view
+
+    head = statistics.headline(staged_plan_view(plan))
     _, check = statistics.costs(plan)
     rows: list[tuple[str, object, str]] = [
         ("status", head.status, ""),
@@ -219,12 +222,12 @@ def _summary_sheet(ws: Worksheet, formats: _Formats, plan: Plan) -> None:
         ("sites built", head.sites_built, ""),
         ("new sites opened", head.sites_opened, ""),
         ("capital expenditure [USD]", head.capex_usd, money(head.capex_usd)),
-        ("capital raised from partners [USD]", head.capital_usd, money(head.capital_usd)),
+        ("capital raised from partners for fabs [USD]", head.capital_usd, money(head.capital_usd)),
         ("grants [USD]", head.grants_usd, money(head.grants_usd)),
         ("energy used [MWh]", head.energy_mwh, number(head.energy_mwh)),
         ("CO2 emitted [t]", head.co2_t, number(head.co2_t)),
     ]
-    rows += _hedged_rows(plan) + _integer_rows(plan)
+    rows += _hedged_rows(plan) + _staged_rows(plan) + _integer_rows(plan)
     s = plan.summary
     keys = ("case", "scenario", "mode", "termination", "fabplan_version", "created", "data_dir")
     for key in keys:
@@ -254,6 +257,23 @@ def _summary_sheet(ws: Worksheet, formats: _Formats, plan: Plan) -> None:
         elif isinstance(plain, str):
             write_text(ws, formats, i, 1, plain)
         write_text(ws, formats, i, 2, readable)
+
+
+def _staged_rows(plan: Plan) -> list[tuple[str, object, str]]:
+    """The stage year of a staged plan, with how its decision sheets read (scenario column)."""
+    if not plan.staged:
+        return []
+    note = (
+        f"decision sheets: scenario 'all' = decided before {plan.stage_year}, the same in every "
+        "scenario; a scenario's name = decided later, in that scenario"
+    )
+    from optimizer.report.sections import staged_plan_view
+
+    shown = staged_plan_view(plan).summary.get("view_scenario")
+    return [
+        ("stage year", plan.stage_year, note),
+        ("builds, capital and grants above", f"the plan for scenario {shown}", ""),
+    ]
 
 
 def _hedged_rows(plan: Plan) -> list[tuple[str, object, str]]:

@@ -202,6 +202,7 @@ class HedgeNumbers:
     outcomes: pd.DataFrame  # outcomes_by_year
     outcomes_wide: pd.DataFrame  # outcomes pivoted: year x (served|unmet, scenario)
     unmet_by_scenario: dict[str, float]  # scenario -> GPUs unmet over the horizon
+    staged: str = ""  # sections.common.staged_label for a staged plan's view, else ""
 
 
 def numbers(plan: Plan) -> HedgeNumbers:
@@ -226,6 +227,7 @@ def numbers(plan: Plan) -> HedgeNumbers:
         if len(outcomes)
         else pd.DataFrame(),
         unmet_by_scenario={s: float(unmet.get(s, 0.0)) for s in plan.scenario_weights},
+        staged=staged_label(plan),
     )
 
 
@@ -262,3 +264,16 @@ def _tail_scenarios(costs: pd.DataFrame, alpha: float) -> list[str]:
             out.append(str(s))
         mass += float(p)
     return out
+
+
+def staged_label(plan: Plan) -> str:
+    """For a staged plan's view (one scenario's decisions): the sentence saying so, else ""."""
+    shown = plan.summary.get("view_scenario")
+    if shown is None:
+        return ""
+    stage = plan.summary.get("stage_year", plan.params.get("stage_year"))
+    p = plan.scenario_weights.get(shown, float("nan"))
+    return (
+        f"Plan for scenario {shown} (the most probable, {p:.0%}); decisions before {stage} are "
+        f"the same in every scenario, later ones differ by scenario (see Decide now, decide later)."
+    )

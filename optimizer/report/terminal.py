@@ -24,14 +24,17 @@ REPORT_FILES = ("report.html", "report.md", "plan.xlsx")
 def print_summary(plan_dir: Path, reports: list[Path] | None = None) -> None:
     """Print the plan's headline to the terminal; `reports` are the files just written
     (default: whichever report files exist in the plan folder)."""
-    plan = read_plan(Path(plan_dir))
+    from optimizer.report.sections import staged_plan_view
+
+    full = read_plan(Path(plan_dir))
+    plan = staged_plan_view(full)  # a staged plan: its most probable scenario's decisions
     head = statistics.headline(plan)
     _, check = statistics.costs(plan)
     if console.verbosity() >= 1:
         for line in summary_lines(plan, reports):
             console.out.print(line)
     hedge = scenarios.numbers(plan) if plan.hedged else None
-    for w in warnings(plan, head, check, integer.numbers(plan), hedge):
+    for w in warnings(full, head, check, integer.numbers(plan), hedge):
         console.warn(w)
 
 
@@ -83,9 +86,15 @@ def summary_lines(plan: Plan, reports: list[Path] | None = None) -> list[Text]:
         row(
             "capacity",
             f"{number(head.wspm_built)} wspm built at {head.sites_built} site"
-            f"{'' if head.sites_built == 1 else 's'} ({head.sites_opened} new); capital "
+            f"{'' if head.sites_built == 1 else 's'} ({head.sites_opened} new); fab capital "
             f"{money(head.capital_usd)} from {head.partners_funding} partner"
-            f"{'' if head.partners_funding == 1 else 's'}, grants {money(head.grants_usd)}",
+            f"{'' if head.partners_funding == 1 else 's'}, grants {money(head.grants_usd)}"
+            + (
+                f" (plan for scenario {plan.summary['view_scenario']}; decisions before "
+                f"{plan.summary.get('stage_year')} are the same in every scenario)"
+                if plan.summary.get("view_scenario")
+                else ""
+            ),
         )
     )
     if plan.integer:

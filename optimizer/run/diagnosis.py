@@ -19,7 +19,10 @@ from optimizer.model.registry import family
 def screen_inputs(case: Case, out_dir: Path) -> None:
     """Say before building anything when the inputs cannot work (or will leave demand unmet)."""
     from optimizer.diagnose import screen
+    from optimizer.inputs.stage_checks import stage_warnings
 
+    for w in stage_warnings(case):  # one-scenario solves: none (stages need two scenarios)
+        console.warn(str(w))
     findings = screen(case)
     errors = [f for f in findings if f.severity == "error"]
     for f in findings:

@@ -152,6 +152,17 @@ def _solve(case: Case, m_opts: ModelOptions, s_opts: SolverOptions, fixed: dict 
     return ctx, sol
 
 
+def _solve_staged(case: Case, m_opts: ModelOptions, s_opts: SolverOptions, stage_year: int):
+    """The staged plan's stacked model solved (its costs are probability-weighted already)."""
+    from optimizer.staged import build_staged
+
+    staged = build_staged(case, m_opts, stage_year)
+    sol = solve(staged.stacked, compile_model(staged.stacked), s_opts)
+    if not sol.has_solution:
+        raise RuntimeError(f"evaluation solve ended {sol.termination}")
+    return staged.stacked, sol
+
+
 def mean_demand_case(case: Case) -> Case:
     """The expected-value problem: one scenario 'mean' with probability-weighted demand."""
     scenarios = case.scenario_probabilities
@@ -184,7 +195,9 @@ def value_measures(
     scenarios = case.scenario_probabilities
     stage_year = case.params.stage_year if hedged_fixed is not None else None
     neutral = replace(m_opts, cvar_alpha=None, risk_weight=0.0)
-    if m_opts.cvar_alpha is not None:  # (a staged plan refuses --cvar: run/staged.py)
+    if m_opts.cvar_alpha is not None and stage_year is not None:  # the risk-neutral staged plan
+        rp_ctx, rp_sol = _solve_staged(case, neutral, s_opts, stage_year)
+    elif m_opts.cvar_alpha is not None:
         rp_ctx, rp_sol = _solve(case, neutral, s_opts)
     else:
         rp_ctx, rp_sol = hedged_ctx, hedged_sol

@@ -72,14 +72,17 @@ def _run_solve(req: SolveRequest, claims: ExitStack) -> SolveResult:
     out_dir = req.out_dir or steps.default_out_dir(req.data_dir, label)
     claims.enter_context(claim_output(out_dir, PLAN, [("data folder", Path(req.data_dir))]))
     screen_inputs(case, out_dir)
-    is_staged = req.stochastic and case.params.staged(len(case.scenarios))
+    is_staged = staged.applies(case, req)
     hedged_fixed = None
     if is_staged:
-        staged_model, compiled, sol = staged.build_and_solve(
+        staged_solved = staged.build_and_solve(
             case, req.model_options(), req.solver_options(), out_dir, timings, req.write_model
         )
+        staged_solved, objective_usd = staged.least_expected_cost_at_cvar(
+            case, req, out_dir, staged_solved, timings
+        )
+        staged_model, compiled, sol = staged_solved
         solved = (staged_model.stacked, compiled, sol)
-        objective_usd = sol.objective * staged_model.stacked.scale.usd
         tables = staged.extract(staged_model, sol, timings)
         hedged_fixed = staged.decide_now_values(staged_model, sol)
     else:

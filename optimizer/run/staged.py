@@ -9,24 +9,38 @@ diagnosis names the same limits.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from optimizer import console
-from optimizer.errors import NoPlanError, UsageError
+from optimizer.errors import NoPlanError
 from optimizer.inputs import Case
-from optimizer.model import ModelOptions, TrivialInfeasibility
+from optimizer.model import ModelOptions, TrivialInfeasibility, risk
 from optimizer.run.diagnosis import diagnose_infeasible, no_plan, trivial
 from optimizer.solve import SolverOptions
 
 
-def check_options(m_opts: ModelOptions) -> None:
-    if m_opts.cvar_alpha is not None:
-        raise UsageError(
-            "--cvar with a stage_year: a risk-averse staged plan is not built yet; blank "
-            "stage_year in parameters.csv (or --set stage_year=) for a risk-averse two-stage plan"
-        )
+def applies(case: Case, req) -> bool:
+    """True when this solve makes a staged plan: hedged, several scenarios and a stage year
+    inside the horizon."""
+    return bool(req.stochastic and case.params.staged(len(case.scenarios)))
+
+
+def least_expected_cost_at_cvar(case, req, out_dir: Path, solved, timings: dict[str, float]):
+    """As optimizer/run/hedged.py's: at risk weight 1, solve again with the CVaR held at its
+    optimum to make the expected cost least; returns the solved triple and the objective in USD."""
+    m_opts = req.model_options()
+    staged, _, sol = solved
+    if not risk.needs_second_pass(m_opts):
+        return solved, sol.objective * staged.stacked.scale.usd
+    cap = risk.cvar_value(staged.stacked, sol)
+    m_opts = replace(m_opts, cvar_cap=cap * (1 + 1e-9) + 1e-9)
+    with console.step("second pass: least expected cost at that CVaR", timings, "pass2_s"):
+        solved = build_and_solve(case, m_opts, req.solver_options(), out_dir, timings)
+    staged, _, sol = solved
+    return solved, risk.cvar_value(staged.stacked, sol) * staged.stacked.scale.usd
 
 
 def build_and_solve(
@@ -42,7 +56,6 @@ def build_and_solve(
     from optimizer.solve import compile_model, solve
     from optimizer.staged import build_staged
 
-    check_options(m_opts)
     year = int(case.params.stage_year)
     with console.step(
         f"build model (one copy per scenario, stage year {year})", timings, "build_s"
@@ -91,4 +104,4 @@ def decide_now_values(staged, sol) -> dict:
     return out
 
 
-__all__ = ["NoPlanError", "build_and_solve", "check_options", "decide_now_values", "extract"]
+__all__ = ["NoPlanError", "applies", "build_and_solve", "decide_now_values", "extract"]

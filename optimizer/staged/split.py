@@ -25,7 +25,7 @@ import pandas as pd
 from optimizer.model.context import ModelContext
 from optimizer.plan.schema import ALL_SCENARIOS, STAGED_TABLES
 from optimizer.solve import Solution
-from optimizer.solve.extract import binding_table, extract_plan
+from optimizer.solve.extract import binding_table, cost_table, extract_plan
 from optimizer.staged.stack import StagedModel, stacked_name
 
 SHARED_INPUT_TABLES = ("sites", "partner_regions")  # inputs, the same in every copy
@@ -56,8 +56,8 @@ def staged_plan(staged: StagedModel, sol: Solution) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
     for name in names:
         frames = {w: t[name] for w, t in per.items() if name in t}
-        if name == "costs":
-            out[name] = _weighted_costs(staged, frames)
+        if name == "costs":  # the stacked objective's own terms: with CVaR, its adjustment too
+            out[name] = cost_table(staged.stacked, sol)
         elif name == "site_costs":
             out[name] = _weighted_site_costs(staged, frames)
         elif name == "scenario_costs":
@@ -68,11 +68,24 @@ def staged_plan(staged: StagedModel, sol: Solution) -> dict[str, pd.DataFrame]:
             out[name] = _binding(staged, sol)
         elif name in SHARED_INPUT_TABLES:
             out[name] = frames[first]
+        elif name == "stages":  # expected-cost shadow prices, as a two-stage plan's stages.csv
+            out[name] = pd.concat(
+                [_expected_shadow(f, staged.probabilities[w]) for w, f in frames.items()],
+                ignore_index=True,
+            )
         elif name in STAGED_TABLES:
             out[name] = _decision_rows(frames, staged.stage_year, first)
         else:
             out[name] = pd.concat(frames.values(), ignore_index=True)
     return out
+
+
+def _expected_shadow(frame: pd.DataFrame, p: float) -> pd.DataFrame:
+    """A copy's stage-balance shadow prices per unit of its scenario's cost, times its
+    probability: per unit of expected cost, the scale a two-stage plan's stages.csv uses (unlike
+    prices.csv, which is per unit of the scenario's own cost in both)."""
+    column = "shadow_price_usd_per_unit"
+    return frame.assign(**{column: frame[column] * p}) if column in frame.columns else frame
 
 
 def _decision_rows(frames: dict[str, pd.DataFrame], stage_year: int, first: str) -> pd.DataFrame:
@@ -87,14 +100,6 @@ def _decision_rows(frames: dict[str, pd.DataFrame], stage_year: int, first: str)
         parts.append(frame[~now].assign(scenario=w))
     merged = pd.concat(parts, ignore_index=True)
     return merged[["scenario", *[c for c in merged.columns if c != "scenario"]]]
-
-
-def _weighted_costs(staged: StagedModel, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    first = frames[staged.first]
-    total = sum(
-        f.set_index("component")["npv_usd"] * staged.probabilities[w] for w, f in frames.items()
-    )
-    return first[["component"]].assign(npv_usd=total.reindex(first["component"]).to_numpy())
 
 
 def _weighted_site_costs(staged: StagedModel, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.inputs import Case
-from optimizer.model import ModelContext, ModelOptions, build_model
+from optimizer.model import ModelContext, ModelOptions, build_model, risk
 from optimizer.model.context import ConFamily, paused_gc, terms_frame
 from optimizer.model.nonanticipativity import NONANTICIPATIVITY, decided_before
 
@@ -27,6 +27,16 @@ SEP = "@"  # block and family names of a copy in the stacked model: name@scenari
 
 def stacked_name(name: str, scenario: str) -> str:
     return f"{name}{SEP}{scenario}"
+
+
+class StackedContext(ModelContext):
+    """The stacked model: every block of copy w is scenario w's (its first-stage blocks too), so
+    the risk concern's scenario costs (risk.scenario_cost_terms) are each copy's whole cost."""
+
+    def scenario_of(self, block: str, pos: np.ndarray) -> np.ndarray | None:
+        if SEP not in block:
+            return super().scenario_of(block, pos)
+        return np.full(len(pos), block.rsplit(SEP, 1)[1], dtype=object)
 
 
 @dataclass
@@ -50,11 +60,13 @@ def build_staged(
     """Build one copy per scenario of `case` and stack them with non-anticipativity rows."""
     probabilities = case.scenario_probabilities
     if copies is None:
+        # the copies are risk-neutral: CVaR spans the scenarios, so it is added once, stacked
+        neutral = replace(options, cvar_alpha=None, risk_weight=0.0, cvar_cap=None)
         copies = {
-            w: build_model(case.for_scenarios({w: 1.0}), {w: 1.0}, options) for w in probabilities
+            w: build_model(case.for_scenarios({w: 1.0}), {w: 1.0}, neutral) for w in probabilities
         }
     first = next(iter(copies))
-    stacked = ModelContext(case=case, scenarios=probabilities, options=options)
+    stacked = StackedContext(case=case, scenarios=probabilities, options=options)
     stacked.scale = copies[first].scale
     with paused_gc():
         for w, copy in copies.items():
@@ -65,6 +77,8 @@ def build_staged(
             if (mask := decided_before(block, stage_year)) is not None
         }
         _tie(stacked, copies, now, stage_year)
+        if risk.active(stacked):
+            risk.add(stacked)
     return StagedModel(stage_year, probabilities, copies, stacked, now)
 
 

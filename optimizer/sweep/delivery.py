@@ -26,6 +26,7 @@ import pandas as pd
 
 from optimizer.plan import statistics, supply_chain
 from optimizer.plan.read import Plan, read_plan
+from optimizer.plan.staged_view import expected_sum, scenario_rows
 
 CAPITAL = "capital_budget"
 MET = "none (demand met)"
@@ -53,10 +54,14 @@ def delivery_metrics(plan_dir: Path) -> dict[str, object]:
 
 def capital_raised(plan: Plan) -> float:
     """All capital raised: capital_sources.csv (commitments, tranches, market), else the
-    partners' totals (plans without capital sources)."""
+    partners' totals (plans without capital sources); expected over the scenarios of a staged
+    plan (a row decided before the stage year counts once, a later one with its probability)."""
+    weights = plan.scenario_weights
     if plan.has("capital_sources"):
-        return float(plan["capital_sources"]["usd"].sum())
-    return float(plan["partner_summary"]["usd"].sum()) if plan.has("partner_summary") else 0.0
+        return expected_sum(plan["capital_sources"], "usd", weights)
+    if plan.has("partner_summary"):
+        return expected_sum(plan["partner_summary"], "usd", weights)
+    return 0.0
 
 
 def binding_stage(plan: Plan, unmet_gpus: float) -> str:
@@ -94,11 +99,29 @@ def _at_site_size(plan: Plan, rows: pd.DataFrame) -> pd.Series:
     if "site" not in rows or not plan.has("sites") or "max_wspm" not in plan["sites"]:
         return pd.Series(False, index=rows.index)
     limit = plan["sites"].set_index("site")["max_wspm"].astype(float)
-    cap = plan["capacity"][["site", "year", "installed_wspm"]].astype({"year": int})
+    cap = _scenario_capacity(plan)
+    keys = ["site", "year"]
     keyed = rows[["site"]].assign(year=pd.to_numeric(rows["year"], errors="coerce"))
-    installed = keyed.merge(cap, on=["site", "year"], how="left")["installed_wspm"].to_numpy()
+    if "scenario" in cap.columns:
+        if "scenario" in rows.columns:  # a capacity row is a scenario's: its own capacity
+            keys.append("scenario")
+            keyed["scenario"] = rows["scenario"].astype(str).to_numpy()
+        else:  # no scenario named: built out in the scenario that builds most
+            cap = cap.groupby(keys, as_index=False)["installed_wspm"].max()
+    installed = keyed.merge(cap, on=keys, how="left")["installed_wspm"].to_numpy()
     full = installed >= keyed["site"].map(limit).to_numpy() * (1 - SIZE_TOLERANCE)
     return (rows["family"] == "capacity") & pd.Series(full, index=rows.index)
+
+
+def _scenario_capacity(plan: Plan) -> pd.DataFrame:
+    """site, year, installed_wspm (plus scenario for a staged plan: each scenario's own
+    capacity, its shared rows and its own)."""
+    cap = plan["capacity"]
+    cols = ["site", "year", "installed_wspm"]
+    if "scenario" not in cap.columns:
+        return cap[cols].astype({"year": int})
+    views = [scenario_rows(cap, w)[cols].assign(scenario=w) for w in plan.scenario_weights]
+    return pd.concat(views, ignore_index=True).astype({"year": int})
 
 
 def _stage(plan: Plan, rows: pd.DataFrame) -> str:

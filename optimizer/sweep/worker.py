@@ -102,7 +102,10 @@ def finished_outcome(case_id: str, plan_dir: Path) -> CaseOutcome:
 def plan_metrics(plan_dir: Path) -> dict[str, object]:
     """Headline numbers of a plan folder (docs/plan-tables.md); scenario quantities (unmet GPUs,
     CO2, GPUs delivered) are expected values over the scenarios solved, weighted by their
-    probabilities; plus what limits delivery (sweep/delivery.py)."""
+    probabilities; so are the decisions (wspm built, capital, capacity) of a staged plan, whose
+    decision tables list the rows after the stage year once per scenario
+    (optimizer/plan/staged_view.py); plus what limits delivery (sweep/delivery.py)."""
+    from optimizer.plan.staged_view import row_weights
     from optimizer.sweep.delivery import delivery_metrics
 
     plan_dir = Path(plan_dir)
@@ -114,6 +117,9 @@ def plan_metrics(plan_dir: Path) -> dict[str, object]:
     energy = _read(plan_dir, "energy", "scenario")
     partners = _read(plan_dir, "partner_summary", "partner")
     capacity = _read(plan_dir, "capacity", "site")
+    for frame, column in ((builds, "wspm"), (partners, "usd"), (capacity, "installed_wspm")):
+        frame[column] = frame[column] * row_weights(frame, probability)  # expected (staged)
+    partners = partners.groupby("partner", as_index=False, sort=False)["usd"].sum()
     region = _read(plan_dir, "sites", "site", "region").set_index("site")["region"]
     metrics: dict[str, object] = {
         "objective_usd": float(summary["objective_usd"]),
@@ -135,7 +141,8 @@ def plan_metrics(plan_dir: Path) -> dict[str, object]:
 
 
 def _read(plan_dir: Path, table: str, *ids: str) -> pd.DataFrame:
-    return pd.read_csv(plan_dir / f"{table}.csv", dtype={c: "str" for c in ids})
+    text = {c: "str" for c in (*ids, "scenario")}
+    return pd.read_csv(plan_dir / f"{table}.csv", dtype=text)
 
 
 @contextmanager

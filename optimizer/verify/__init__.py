@@ -12,6 +12,10 @@ each checker module declares in LIMITS, limits.py), and a status that is optimal
 (provenance.check_status); see docs/plan-tables.md "What fabplan verify checks beyond the
 constraints".
 
+A staged plan (summary.json stage_year) is checked by staged.py: its decide-now / per-scenario
+labels against the stage year, then every check on each scenario's view of the plan, and
+costs.csv as the probability-weighted sum of the scenarios' recomputed costs.
+
 Tolerance (optimizer/verify/tolerance.py has the reasoning): a row is violated when it misses
 its bound by more than max(1e-6 x the row's largest side, an absolute floor of 0.01 in the
 row's unit for wafers/GPUs/wspm/MWh/MW/t, 1 USD for money, 1e-6 for open and shares). Cost

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from optimizer.verify import costs, provenance, references
+from optimizer.verify import costs, provenance, references, staged
 from optimizer.verify.context import Context
 from optimizer.verify.plan import read_plan
 from optimizer.verify.result import Findings, VerifyResult
@@ -68,11 +68,14 @@ def verify_plan(plan_dir: Path, data_dir: Path | None = None) -> VerifyResult:
     provenance.check_parameters(plan, case, findings)
     probs = provenance.scenario_probabilities(plan, case, findings)
 
-    ctx = Context(case=case, plan=plan, probs=probs, findings=findings)
-    references.clean_tables(ctx)
-    for check in checks():
-        check(ctx)
-    cost_table, recomputed = costs.check_costs(ctx)
+    if staged.is_staged_plan(plan):  # per scenario view (optimizer/verify/staged.py)
+        cost_table, recomputed = staged.verify_staged(case, plan, probs, findings, checks())
+    else:
+        ctx = Context(case=case, plan=plan, probs=probs, findings=findings)
+        references.clean_tables(ctx)
+        for check in checks():
+            check(ctx)
+        cost_table, recomputed = costs.check_costs(ctx)
     return VerifyResult(
         plan_dir=plan_dir,
         data_dir=folder,

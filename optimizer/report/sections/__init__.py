@@ -1,18 +1,22 @@
 """The report's content: eight sections in business language, one module each, built from the
 plan statistics (optimizer.plan.statistics) and formatted with optimizer.render.fmt; a ninth,
 Supply chain, follows Meeting demand when the plan models a stage before assembly or a tool
-supply (the sections after it are numbered one higher).
+supply, and Decide now, decide later follows them for a staged plan (parameters.csv
+stage_year; the sections after each are numbered one higher). The other sections of a staged
+plan read the view of its most probable scenario (staged_plan_view), labelled as such.
 
 Each section opens with a one-paragraph lead a strategy analyst can read without the tables.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from optimizer.plan import statistics, unmet_causes
 from optimizer.plan import supply_chain as supply_chain_stats
 from optimizer.plan.read import Plan
+from optimizer.plan.staged_view import scenario_view
 from optimizer.render.document import Document
 from optimizer.render.fmt import count, exact_usd, money, pct
 from optimizer.report import scenarios
@@ -26,6 +30,7 @@ from optimizer.report.sections import (
     integer,
     limits,
     partners,
+    stages,
     supply_chain,
     uncertainty,
 )
@@ -35,13 +40,14 @@ from optimizer.report.sections.common import (
     years_text,
 )
 
-SECTION_KEYS = [  # supply_chain's only when the plan models a supply chain
+SECTION_KEYS = [  # supply_chain's only with a supply chain, stages' only for a staged plan
     m.KEY
     for m in (
         executive,
         builds,
         demand,
         supply_chain,
+        stages,
         energy,
         partners,
         costs,
@@ -51,21 +57,40 @@ SECTION_KEYS = [  # supply_chain's only when the plan models a supply chain
 ]
 
 
+def staged_plan_view(plan: Plan) -> Plan:
+    """The plan the single-plan sections read: for a staged plan the view of its most probable
+    scenario (decisions before the stage year plus that scenario's own; operational tables
+    keep every scenario), marked with summary["view_scenario"]; an unstaged plan as is."""
+    if stages.stage_year(plan) is None:
+        return plan
+    weights = plan.scenario_weights
+    shown = max(weights, key=lambda w: (weights[w], -list(weights).index(w)))
+    return dataclasses.replace(
+        plan,
+        summary={**plan.summary, "view_scenario": shown},
+        tables=scenario_view(plan.tables, shown),
+    )
+
+
 def build_document(plan: Plan) -> Document:
-    """The whole report for one plan folder."""
+    """The whole report for one plan folder (a staged plan: see staged_plan_view)."""
+    full, plan = plan, staged_plan_view(plan)
     head = statistics.headline(plan)
     cost_frame, check = statistics.costs(plan)
     whole = integer.numbers(plan)
     modules = whole if plan.integer else None
     hedge = scenarios.numbers(plan) if plan.hedged else None
     chain = supply_chain_stats.modelled(plan)
+    staged = full is not plan
     sections = [
         executive.section(executive.numbers(plan, head, modules, hedge)),
-        builds.section(builds.numbers(plan, head, modules)),
-        demand.section(demand.numbers(plan, head, hedge), shift=int(chain)),
+        builds.section(builds.numbers(plan, head, modules, full)),
+        demand.section(demand.numbers(plan, head, hedge), shift=int(chain) + int(staged)),
     ]
     if chain:
         sections.append(supply_chain.section(supply_chain.numbers(plan), len(sections) + 1))
+    if staged:  # before Energy: the sections after it are numbered one higher
+        sections.append(stages.section(stages.numbers(full), len(sections) + 1))
     sections += [
         energy.section(energy.numbers(plan, head, cost_frame)),
         partners.section(partners.numbers(plan, head)),
@@ -90,7 +115,7 @@ def build_document(plan: Plan) -> Document:
     return Document(
         title=_title(plan),
         subtitle=subtitle,
-        warnings=warnings(plan, head, check, whole, hedge),
+        warnings=warnings(full, head, check, whole, hedge),
         sections=sections,
         alert="" if head.optimal else _alert(head, whole),
         critical=0 if head.optimal else 1,

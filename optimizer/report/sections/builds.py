@@ -22,6 +22,7 @@ from optimizer.render.fmt import (
     pct,
     year,
 )
+from optimizer.report.scenarios import staged_label
 from optimizer.report.sections import integer
 from optimizer.report.sections.common import (
     MAX_ROWS,
@@ -55,12 +56,17 @@ class BuildNumbers:
     hedged: bool
     whole: integer.IntegerNumbers | None  # for an integer plan with builds
     utilisation: pd.DataFrame | None = None  # figures.utilisation_by_scenario: scenario x year
+    staged: str = ""  # common.staged_label: the scenario a staged plan's view shows
 
 
 def numbers(
-    plan: Plan, head: statistics.Headline, whole: integer.IntegerNumbers | None
+    plan: Plan,
+    head: statistics.Headline,
+    whole: integer.IntegerNumbers | None,
+    full: Plan | None = None,
 ) -> BuildNumbers:
-    """The builds section's bundle from the plan statistics."""
+    """The builds section's bundle from the plan statistics; `full`: the whole staged plan when
+    `plan` is one scenario's view (utilisation per scenario needs every scenario's capacity)."""
     builds = statistics.builds_table(plan)
     shown = builds
     if len(builds) > MAX_ROWS:
@@ -94,9 +100,10 @@ def numbers(
         scenarios=len(plan.scenario_weights),
         hedged=plan.hedged,
         whole=whole,
-        utilisation=figures.utilisation_by_scenario(plan)
+        utilisation=figures.utilisation_by_scenario(full or plan)
         if len(plan.scenario_weights) > 1
         else None,
+        staged=staged_label(plan),
     )
 
 
@@ -139,7 +146,9 @@ def section(n: BuildNumbers) -> Section:
                 else "the plan opens no new site. "
             )
         )
-    if n.hedged and len(builds):
+    if n.staged:
+        runs.append(n.staged)
+    elif n.hedged and len(builds):
         runs.append(
             f"These decisions are the same in all {n.scenarios} demand scenarios: "
             "they are taken before demand is known."

@@ -52,6 +52,7 @@ class DemandNumbers:
     years: str  # "2025–2040"
     scenarios: int
     hedge: scenarios.HedgeNumbers | None  # for a hedged plan
+    view_scenario: str = ""  # a staged plan's view: utilization is this scenario's own
 
 
 def numbers(
@@ -76,6 +77,7 @@ def numbers(
         years=years_text(plan),
         scenarios=len(plan.scenario_weights),
         hedge=hedge,
+        view_scenario=str(statistics.view_scenario(plan) or ""),
     )
 
 
@@ -197,7 +199,14 @@ def section(n: DemandNumbers, shift: int = 0) -> Section:
                 source="production.csv and capacity.csv",
                 note="Limit: the site's utilization ceiling from the input data. "
                 "A dash: no capacity available that year."
-                + (" Expected over the scenarios." if hedge is not None else ""),
+                + (
+                    f" Scenario {n.view_scenario}'s wafers against its own capacity (the "
+                    "builds section has every scenario's fleet utilisation)."
+                    if n.view_scenario
+                    else " Expected over the scenarios."
+                    if hedge is not None
+                    else ""
+                ),
             )
         )
     if hedge is not None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from optimizer.plan import figures, statistics
+from optimizer.plan import figures, power_stats, statistics
 from optimizer.plan.read import Plan
 from optimizer.render.document import (
     Section,
@@ -55,6 +55,8 @@ class ExecutiveNumbers:
     idle: pd.DataFrame | None = None  # figures.idle_sites
     fractions: pd.DataFrame | None = None  # figures.lp_fractions
     by_group: pd.Series | None = None  # figures.wspm_by_group
+    power_capital_usd: float = 0.0  # power_funding.csv: partner capital for power builds
+    view_scenario: str = ""  # a staged plan's view: the scenario its decisions are shown for
 
 
 def numbers(
@@ -64,7 +66,10 @@ def numbers(
     hedge: scenarios.HedgeNumbers | None,
 ) -> ExecutiveNumbers:
     """The executive summary's bundle from the plan statistics."""
+    power = power_stats.table(plan, "power_funding")
     return ExecutiveNumbers(
+        power_capital_usd=float(power["usd"].sum()) if "usd" in power.columns else 0.0,
+        view_scenario=str(plan.summary.get("view_scenario") or ""),
         head=head,
         partners=statistics.partners(plan),
         by_year=statistics.demand_by_year(plan),
@@ -124,8 +129,8 @@ def section(e: ExecutiveNumbers) -> Section:
                 f"site{plural(head.sites_built)} ({head.sites_opened} of them new), "
             )
         funded = (
-            f"paid for with {money(head.capital_usd)} from {head.partners_funding} "
-            f"partner{plural(head.partners_funding)}"
+            f"paid for with {money(head.capital_usd)} of fab capital from "
+            f"{head.partners_funding} partner{plural(head.partners_funding)}"
         )
         if len(partners):
             top = partners.iloc[0]
@@ -168,7 +173,12 @@ def section(e: ExecutiveNumbers) -> Section:
         *_group_rows(e.by_group),
         ("Sites built (of which new sites)", f"{head.sites_built} ({head.sites_opened})"),
         ("Capital expenditure", money(head.capex_usd)),
-        ("Capital raised from partners", money(head.capital_usd)),
+        ("Capital raised from partners for fabs", money(head.capital_usd)),
+        *(
+            [("Capital raised from partners for power builds", money(e.power_capital_usd))]
+            if e.power_capital_usd >= 0.5
+            else []
+        ),
         ("Grants received", money(head.grants_usd)),
         ("Energy used (MWh)", number(head.energy_mwh)),
         ("CO2 emitted (t)", number(head.co2_t)),
@@ -186,7 +196,10 @@ def section(e: ExecutiveNumbers) -> Section:
         ]
     if e.hedge is not None:
         rows += uncertainty.key_figure_rows(e.hedge)
-    caption = "Key figures" + (f" (expected values over {n} scenarios)" if n > 1 else "")
+    caption = "Key figures" + (f" (expected values over {n} scenarios" if n > 1 else "")
+    if e.view_scenario:  # a staged plan: its decisions differ by scenario from the stage year
+        caption += f"; capacity built, capital and grants: the plan for scenario {e.view_scenario}"
+    caption += ")" if n > 1 else ""
     section.blocks.append(table("key-figures", caption, ("Measure", "Value"), rows, "lr"))
     funding = partners[partners["usd"] > 0.5]
     if len(funding):

@@ -91,7 +91,7 @@ def section(n: PartnerNumbers) -> Section:
         return section
     top = partners.iloc[0]
     runs = [
-        f"Partners put up {money(head.capital_usd)} and government grants "
+        f"Partners put up {money(head.capital_usd)} for the fabs and government grants "
         f"{money(head.grants_usd)} of the {money(head.capex_usd)} capital expenditure. "
         f"{top['partner']} provides the most ({money(top['usd'])}, {pct(top['share'])}). ",
     ]

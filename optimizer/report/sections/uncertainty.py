@@ -150,8 +150,13 @@ def short_value_sentence(h: scenarios.HedgeNumbers) -> str:
 def summary_paragraph(h: scenarios.HedgeNumbers) -> Paragraph:
     """The executive summary's paragraph on uncertainty."""
     runs = [
-        f"This is a hedged plan: its builds, energy contracts and funding are chosen once for "
-        f"{len(h.weights)} demand scenarios ({weights_text(h)}), and only "
+        f"This is a staged hedged plan over {len(h.weights)} demand scenarios "
+        f"({weights_text(h)}): builds, energy contracts and funding before the stage year are "
+        "chosen once for all of them, later ones once the scenario is known (Decide now, "
+        f"decide later). {h.staged} "
+        if h.staged
+        else f"This is a hedged plan: its builds, energy contracts and funding are chosen once "
+        f"for {len(h.weights)} demand scenarios ({weights_text(h)}), and only "
         "production, energy use and unmet demand adapt to the scenario that happens. "
     ]
     if h.risk is not None:
@@ -231,12 +236,20 @@ def blocks(h: scenarios.HedgeNumbers, shift: int = 0) -> list[Block]:
     (a supply-chain section) come between section 3 and Energy."""
     out: list[Block] = [Heading(TITLE, KEY)]
     n = len(h.weights)
+    shared = (
+        f"Decisions before the stage year are shared by all scenarios, later ones are taken "
+        f"per scenario (section {4 + shift - 1}, Decide now, decide later); the builds "
+        f"(section 2), energy contracts (section {4 + shift}) and funding (section {5 + shift}) "
+        f"sections show one scenario's plan. {h.staged} "
+        if h.staged
+        else "The decisions that must be taken before demand is known "
+        "are shared by all scenarios and shown once in this report: builds (section 2), "
+        f"energy contracts (section {4 + shift}) and funding (section {5 + shift}). "
+    )
     out.append(
         para(
             f"Demand is uncertain, so this plan was solved for {n} demand scenarios at once "
-            f"({weights_text(h)}). The decisions that must be taken before demand is known "
-            "are shared by all scenarios and shown once in this report: builds (section 2), "
-            f"energy contracts (section {4 + shift}) and funding (section {5 + shift}). "
+            f"({weights_text(h)}). {shared}"
             "Production, energy use and "
             "unmet demand adapt to each scenario; they are shown below scenario by scenario "
             "(elsewhere the report shows their expected values, weighted by probability).",
