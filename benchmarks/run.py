@@ -1,6 +1,7 @@
 """Benchmark `fabplan solve` as a user runs it against the floor: HiGHS alone on the same LP.
 
-    python benchmarks/run.py [--sizes S,M,L] [--repeat N] [--seed N] [--json FILE]
+    python benchmarks/run.py [--sizes S,M,L] [--cases default,two-stage,staged] [--repeat N]
+                             [--seed N] [--json FILE]
 
 For each size: generate the case (`optimizer.generate`, not timed) into a temporary folder, then
   1. the model writer: `fabplan solve --report none --write-model model.mps` (not timed; kept
@@ -64,9 +65,9 @@ def run_cli(*args: str) -> dict:
     }
 
 
-def run_pipeline(data_dir: Path, out_dir: Path) -> dict:
-    """`fabplan -q solve DATA --out PLAN` with the report on, as a user runs it."""
-    out = run_cli("-q", "solve", str(data_dir), "--out", str(out_dir))
+def run_pipeline(data_dir: Path, out_dir: Path, flags: tuple[str, ...] = ()) -> dict:
+    """`fabplan -q solve DATA [FLAGS] --out PLAN` with the report on, as a user runs it."""
+    out = run_cli("-q", "solve", str(data_dir), *flags, "--out", str(out_dir))
     s = json.loads((out_dir / "summary.json").read_text())
     return {
         "status": s["status"],
@@ -130,18 +131,33 @@ def _spawn(*args: str) -> dict:
 
 
 # ---- the benchmark --------------------------------------------------------------------------
+# the default data as users run it (--cases): label -> fabplan solve flags
+CASES = {
+    "default": (),  # the base scenario, power by time slice (issue 14)
+    "two-stage": ("--stochastic", "--set", "stage_year="),  # every decision shared
+    "staged": ("--stochastic",),  # stage_year 2028 (issue 15): one model copy per scenario
+}
+
+
 def bench_size(size: str, seed: int, repeat: int, work: Path) -> dict:
     from optimizer.generate import generate_case
 
     data = generate_case(size, work / f"data_{size}", seed=seed)
+    return bench(size, data, (), repeat, work)
+
+
+def bench(size: str, data: Path, flags: tuple[str, ...], repeat: int, work: Path) -> dict:
+    """One row: the command with `flags` on `data`, and HiGHS alone on the LP it solves (a
+    hedged plan's EVPI/VSS solves are the `measures s` column: HiGHS alone solves the plan's LP
+    once)."""
     mps = work / f"model_{size}.mps"
     run_cli(
-        "-q", "solve", str(data), "--out", str(work / f"mps_{size}"), "--report", "none",
-        "--write-model", str(mps),
+        "-q", "solve", str(data), *flags, "--out", str(work / f"mps_{size}"), "--report",
+        "none", "--write-model", str(mps),
     )  # fmt: skip
     runs, floors = [], []
     for i in range(repeat):  # interleaved, so both see the same background load
-        runs.append(run_pipeline(data, work / f"plan_{size}_{i}"))
+        runs.append(run_pipeline(data, work / f"plan_{size}_{i}", flags))
         floors.append(_spawn("floor", str(mps)))
         print(
             f"  {size} run {i + 1}/{repeat}: fabplan solve {runs[-1]['total_s']:.2f} s, "
@@ -168,6 +184,7 @@ def bench_size(size: str, seed: int, repeat: int, work: Path) -> dict:
         "handoff_s": med(runs, "handoff_s"),
         "solve_s": med(runs, "solve_s"),
         "extract_write_s": statistics.median(r["extract_s"] + r["write_s"] for r in runs),
+        "measures_s": statistics.median(r.get("measures_s", 0.0) for r in runs),
         "total_s": med(runs, "total_s"),
         "peak_mib": med(runs, "peak_mib"),
         "cpu_s": med(runs, "cpu_s"),
@@ -189,13 +206,15 @@ def bench_size(size: str, seed: int, repeat: int, work: Path) -> dict:
 
 HEADER = (
     "| size | variables | constraints | nonzeros | start-up+imports s | load s | build s "
-    "| hand-off s | solve s | extract+write+report s | total s | peak MiB | HiGHS alone s "
-    "| HiGHS alone peak MiB | overhead s | total/HiGHS | memory/HiGHS | CPU s / HiGHS CPU s |"
+    "| hand-off s | solve s | extract+write+report s | measures s | total s | peak MiB "
+    "| HiGHS alone s | HiGHS alone peak MiB | overhead s | total/HiGHS | memory/HiGHS "
+    "| CPU s / HiGHS CPU s |"
 )
-STAGES = ("load_s", "build_s", "handoff_s", "solve_s", "extract_write_s")
+STAGES = ("load_s", "build_s", "handoff_s", "solve_s", "extract_write_s", "measures_s")
 
 
 def table_row(r: dict) -> str:
+    r = {"measures_s": 0.0, **r}  # rows saved before the column existed
     startup = r["total_s"] - sum(r[k] for k in STAGES)  # interpreter, imports, exit
     cells = [
         r["size"],
@@ -284,6 +303,11 @@ def main() -> None:
         return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sizes", default="S,M,L", help="comma list of S, M, L (default S,M,L)")
+    ap.add_argument(
+        "--cases",
+        default="",
+        help=f"comma list of the default data's runs: {', '.join(CASES)} (default: none)",
+    )
     ap.add_argument("--repeat", type=int, default=1, help="runs per size; medians are shown")
     ap.add_argument("--seed", type=int, default=0, help="seed of the generated cases")
     ap.add_argument("--json", type=Path, help="also write every measurement to this JSON file")
@@ -295,11 +319,14 @@ def main() -> None:
         print_results(saved["results"])
         return
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     from optimizer.generate import SIZES
 
     bad = [s for s in sizes if s not in SIZES]
     if bad or args.repeat < 1:
         ap.error(f"--sizes must be a comma list of {', '.join(SIZES)}; --repeat must be >= 1")
+    if [c for c in cases if c not in CASES]:
+        ap.error(f"--cases must be a comma list of {', '.join(CASES)}")
 
     info = machine()
     print(
@@ -313,6 +340,9 @@ def main() -> None:
         for size in sizes:
             print(f"size {size}:", flush=True)
             rows.append(bench_size(size, args.seed, args.repeat, Path(tmp)))
+        for case in cases:
+            print(f"default data, {case}:", flush=True)
+            rows.append(bench(case, REPO / "data", CASES[case], args.repeat, Path(tmp)))
     print_results(rows)
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (wall times need a quiet machine)")
     if args.json:

@@ -250,3 +250,33 @@ def test_the_report_warning_names_the_causes_not_the_generic_sentence(tmp_path):
         "2027–2028 (base): 1.11 million GPUs unmet. Binding, by impact: US_TX is built out to "
         "its max_wspm of 45,000 wspm (one more wspm would save $388,000 in 2027)"
     ) in md
+
+
+def test_export_lane_alone(tmp_path):
+    # One site B in region R2 (100 wspm existing = max, 12 x 100 = 1,200 GPUs a year; opex $10 a
+    # wafer, so it makes no wafer it cannot ship) and two markets, 600 GPUs each in 2025;
+    # shipping.csv has the lane R2 -> M1 only. B serves M1's 600 and idles 1,200 - 600 = 600
+    # wafers = 600 / 12 = 50 wspm; M2's 600 GPUs cannot travel: no ship column, no binding row,
+    # so only the missing lane explains them.
+    data = write_case(
+        tmp_path / "case",
+        sites=[
+            {
+                "site": "B",
+                "region": "R2",
+                "existing_wspm": 100,
+                "max_wspm": 100,
+                "opex_usd_per_wafer": 10,
+            }
+        ],
+        shipping=[{"region": "R2", "market": "M1"}],
+        demand=[{"market": "M1", "gpus": 600}, {"market": "M2", "gpus": 600}],
+    )
+    table, text = solved(data, tmp_path)
+    lanes = table[table["kind"] == "export lanes"]
+    assert list(lanes["item"]) == ["R2 -> M2"]
+    assert lanes["quantity"].iloc[0] == approx(50)
+    assert (table[table["kind"] != "export lanes"]["impact_usd"] == 0).all()  # nothing binds
+    assert text[0].startswith("2025 (base): 600 GPUs unmet. Binding, by impact: ")
+    assert "no shipping lane R2 -> M2 (50 wspm of its assembly capacity idle in 2025" in text[0]
+    assert text[0].endswith(NO_CAPITAL + ".")

@@ -265,7 +265,7 @@ def site_split(ctx: ModelContext, sol) -> pd.DataFrame:
 
 def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
     cols = ["scenario", "contract", "site", "year", "mwh", "cost_usd", "co2_t"]
-    contract_cols = ["contract", "region", "source", "mw", "max_mw"]
+    contract_cols = ["contract", "region", "source", "first_year", "mw", "max_mw"]
     dispatch_cols = [
         "scenario",
         "year",
@@ -308,6 +308,8 @@ def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
 
     out = contracts[["contract", "region", "source", "max_mw", "fixed_usd_per_mw_year"]].copy()
     out["mw"] = sol.value("mw")
+    # the year it is signed: its window's first year in the horizon (a stage year's divide)
+    out.insert(3, "first_year", np.maximum(contracts["first_year"], ctx.case.params.first_year))
     cy = ctx.data["mw_year"]
     if len(cy):
         top = pd.Series(sol.value("mw_year")).groupby(cy["mw_pos"].to_numpy()).max()

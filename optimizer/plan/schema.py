@@ -179,6 +179,7 @@ TABLES: tuple[Table, ...] = (
             _id("contract"),
             _id("region"),
             _id("source"),
+            _year("first_year", required=False),  # issue 15: signed then (stage_year divide)
             _num("mw", "MW"),
             _num("max_mw", "MW"),
             # take-or-pay (issue 14): only when a contract has min_take_share
@@ -349,6 +350,12 @@ TABLES: tuple[Table, ...] = (
         "partner_regions",
         (_id("partner"), _id("region"), _num("max_share", "fraction")),
         ("partner", "region"),
+        required=False,
+    ),
+    Table(  # input copy (shipping.csv): the lanes GPUs may travel, for the unmet-demand causes
+        "lanes",
+        (_id("region"), _id("market"), _num("cost_usd_per_gpu", "USD per GPU")),
+        ("region", "market"),
         required=False,
     ),
     Table(  # capital by source (optimizer/model/capital.py): commitment, tranche id or market

@@ -279,7 +279,11 @@ def view_scenario(plan: Plan) -> str | None:
 def utilization_by_scenario_site(plan: Plan) -> pd.DataFrame:
     """scenario, site, year, available_wspm, wafers, load: each scenario's wafers made against
     that scenario's own available capacity (a staged plan's capacity differs by scenario)."""
-    cap = per_scenario(plan["capacity"], plan)[["scenario", "site", "year", "available_wspm"]]
+    cap = per_scenario(plan["capacity"], plan)
+    if "scenario" not in cap.columns:  # one plan for every scenario
+        scenarios = pd.DataFrame({"scenario": list(plan.scenario_weights)})
+        cap = cap.merge(scenarios, how="cross")
+    cap = cap[["scenario", "site", "year", "available_wspm"]]
     made = plan["production"].groupby(["scenario", "site", "year"], as_index=False)["wafers"].sum()
     frame = cap.merge(made, on=["scenario", "site", "year"], how="left")
     frame["wafers"] = frame["wafers"].fillna(0.0)

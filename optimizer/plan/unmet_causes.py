@@ -14,6 +14,8 @@ year) and its number:
 - `tools`, `offers`, `energy`, `concentration`, `partner shares`: their families below;
 - `fab full`: a fab full with room it could have built in time: only the proximate limit, named
   when no deeper limit binds (then building more costs more than the GPUs it would serve save);
+- `export lanes`: a market short while a region with idle assembly capacity of the product has
+  no lane to it (shipping.csv leaves the pair out: no column, so no row binds; unmet_lanes.py);
 - any other limit family under its own name.
 
 The report reads only plan tables; nothing here reads the data folder or the model.
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from optimizer.plan import statistics
+from optimizer.plan import statistics, unmet_lanes
 from optimizer.plan.read import Plan
 from optimizer.plan.schema import ALL_SCENARIOS
 
@@ -98,7 +100,8 @@ def causes(plan: Plan) -> pd.DataFrame:
     short = unmet_years(plan)
     if short.empty:
         return pd.DataFrame(columns=COLUMNS)
-    frames = [f for f in (_bound(plan, short), _late_sites(plan, short)) if len(f)]
+    found = (_bound(plan, short), _late_sites(plan, short), unmet_lanes.lane_causes(plan, short))
+    frames = [f for f in found if len(f)]
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
     out = pd.concat(frames, ignore_index=True)
@@ -279,8 +282,9 @@ def _classify_capacity(plan: Plan, rows: pd.DataFrame) -> pd.DataFrame:
         ~(is_cap & ~full), (top - installed).where(is_cap & ~full)
     )
     capish = rows["kind"].isin(["site limit", "lead time", "fab full"])
-    rows.loc[capish, "from_year"] = rows.loc[capish, "item"].map(s["from_year"])
-    rows.loc[capish, "lead_time_years"] = rows.loc[capish, "item"].map(s["lead_time_years"])
+    if capish.any():
+        rows.loc[capish, "from_year"] = rows.loc[capish, "item"].map(s["from_year"])
+        rows.loc[capish, "lead_time_years"] = rows.loc[capish, "item"].map(s["lead_time_years"])
     rows["stage"] = _stage(plan, rows["item"]).where(capish, "")
     return rows
 
@@ -379,6 +383,8 @@ def cause_texts(rows: pd.DataFrame) -> list[str]:
     groups = (deeper or [g for g, v in order.items() if v > 0])[:MAX_KINDS]
     late = [g for g in order.index if kind_of[g] == "lead time" and g not in groups]
     groups += late[: max(0, MAX_KINDS - len(groups))]
+    # a missing export lane binds no row (it has no column): named whenever it holds
+    groups += [g for g in order.index if kind_of[g] == unmet_lanes.KIND and g not in groups]
     capital = [g for g in order.index if kind_of[g] == "capital"]
     groups += [g for g in capital if g not in groups]
     texts = []
@@ -397,6 +403,10 @@ def _clause(r: pd.Series, more: int, deeper: bool) -> str:
     q, item, fam, kind = r["quantity"], r["item"], r["family"], r["kind"]
     has_q = pd.notna(q)
     details: list[str] = []
+    if kind == unmet_lanes.KIND:
+        return unmet_lanes.clause(item, q if has_q else 0.0, r["year"]) + (
+            f" (and {more} more like it)" if more > 0 else ""
+        )
     if kind == "site limit":
         text = f"{item} is built out to its max_wspm" + (f" of {number(q)} wspm" if has_q else "")
     elif kind == "lead time":

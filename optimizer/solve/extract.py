@@ -37,6 +37,9 @@ def _extract_plan(ctx: ModelContext, sol: Solution) -> dict[str, pd.DataFrame]:
     # inputs the report needs beside the decisions, so it never reads the data folder
     tables["demand"] = ctx.data["demand"][["scenario", "product", "market", "year", "gpus"]]
     tables["partner_regions"] = ctx.case.partner_regions[["partner", "region", "max_share"]]
+    # the lanes GPUs may travel: a market short while capacity idles where no lane leads
+    # (optimizer/plan/unmet_lanes.py)
+    tables["lanes"] = ctx.case.shipping[["region", "market", "cost_usd_per_gpu"]]
     return tables
 
 

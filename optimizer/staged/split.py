@@ -28,7 +28,7 @@ from optimizer.solve import Solution
 from optimizer.solve.extract import binding_table, cost_table, extract_plan
 from optimizer.staged.stack import StagedModel, stacked_name
 
-SHARED_INPUT_TABLES = ("sites", "partner_regions")  # inputs, the same in every copy
+SHARED_INPUT_TABLES = ("sites", "partner_regions", "lanes")  # inputs, the same in every copy
 
 
 def scenario_solution(staged: StagedModel, sol: Solution, w: str, expected: bool = False):

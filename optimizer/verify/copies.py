@@ -1,5 +1,5 @@
-"""The plan's own copies of inputs (demand.csv, sites.csv, partner_regions.csv in the plan
-folder) must say what the data folder says, cell by cell.
+"""The plan's own copies of inputs (demand.csv, sites.csv, partner_regions.csv, lanes.csv in the
+plan folder) must say what the data folder says, cell by cell.
 
 The report reads these copies instead of the data folder, so an edited copy would make the
 report describe a case the plan was not solved for while every constraint check (which reads
@@ -37,6 +37,7 @@ COPIES = (
     Copy("demand.csv", ("scenario", "product", "market", "year"), "demand.csv"),
     Copy("sites.csv", ("site",), "sites.csv"),
     Copy("partner_regions.csv", ("partner", "region"), "partner_regions.csv"),
+    Copy("lanes.csv", ("region", "market"), "shipping.csv"),  # issue 15: unmet_lanes.py
 )
 
 
@@ -48,7 +49,7 @@ def expected_rows(ctx: Context, name: str) -> tuple[pd.DataFrame, np.ndarray]:
     if name == "demand.csv":
         d = case.demand[case.demand["scenario"].isin(ctx.probs.index)].reset_index(drop=True)
         return d, (d["gpus"] > 0).to_numpy()
-    frame = case.sites if name == "sites.csv" else case.partner_regions
+    frame = {"sites.csv": case.sites, "lanes.csv": case.shipping}.get(name, case.partner_regions)
     frame = frame.reset_index(drop=True)
     return frame, np.ones(len(frame), dtype=bool)
 

@@ -109,11 +109,13 @@ def section(e: ExecutiveNumbers) -> Section:
             f"Its risk-weighted objective, which also counts its worst outcomes, is "
             f"{money(head.objective_usd)}. "
         )
+    # a staged plan's builds differ by scenario from the stage year: say whose plan this is
+    builds_it = f"In scenario {e.view_scenario}, it builds" if e.view_scenario else "It builds"
     if head.builds:
         if whole is not None:
             opened = whole.opened
             lead_runs.append(
-                f"It builds {number(head.wspm_built)} wafer starts per month (wspm) of new "
+                f"{builds_it} {number(head.wspm_built)} wafer starts per month (wspm) of new "
                 f"capacity as {modules_text(whole.modules)} in {head.builds} "
                 f"build{plural(head.builds)} at {head.sites_built} site{plural(head.sites_built)}, "
                 + (
@@ -124,7 +126,7 @@ def section(e: ExecutiveNumbers) -> Section:
             )
         else:
             lead_runs.append(
-                f"It builds {number(head.wspm_built)} wafer starts per month (wspm) of new "
+                f"{builds_it} {number(head.wspm_built)} wafer starts per month (wspm) of new "
                 f"capacity in {head.builds} step{plural(head.builds)} at {head.sites_built} "
                 f"site{plural(head.sites_built)} ({head.sites_opened} of them new), "
             )

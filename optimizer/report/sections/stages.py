@@ -91,21 +91,15 @@ def numbers(plan: Plan) -> StageNumbers:
 
 
 def _contracts_now(plan: Plan, staged: int) -> pd.DataFrame:
-    """Contracts with MW > 0 signed before the stage year: contracts.csv has no window, so a
-    contract counts when its MW is the same in every scenario (a first-stage decision) and
-    energy.csv draws on it before the stage year; first_year = its first year drawn."""
+    """Contracts with MW > 0 signed before the stage year (contracts.csv first_year): their MW
+    is one decision for every scenario. A contract without a capacity charge or take-or-pay
+    reports the MW its scenario draws (its MW costs nothing), so the MW shown is the largest."""
     cols = ["contract", "region", "source", "mw", "first_year"]
     c = plan["contracts"]
-    if c.empty or "scenario" not in c.columns:
+    if c.empty or "scenario" not in c.columns or "first_year" not in c.columns:
         return pd.DataFrame(columns=cols)
-    c = c[c["mw"] > 1e-6]
-    same = c.groupby("contract")["mw"].agg(lambda m: m.max() - m.min() <= 1e-6 * max(m.max(), 1))
-    counted = c.groupby("contract")["scenario"].nunique() == len(plan.scenario_weights)
-    use = plan["energy"]
-    first = use[use["mwh"] > 0].groupby("contract")["year"].min()
-    c = c.drop_duplicates("contract").assign(first_year=lambda f: f["contract"].map(first))
-    keep = c["contract"].map(same & counted).fillna(False).astype(bool)
-    c = c[keep & (c["first_year"] < staged)]
+    c = c[(c["mw"] > 1e-6) & (c["first_year"] < staged)]
+    c = c.sort_values("mw", ascending=False).drop_duplicates("contract")
     return c[cols].sort_values(["region", "contract"]).reset_index(drop=True)
 
 
@@ -234,8 +228,9 @@ def section(n: StageNumbers, number_: int = 0) -> Section:
         out.blocks.append(
             table(
                 "decide-now-contracts",
-                f"Energy contracts to sign before {s} (MW the same in every scenario)",
-                ["Contract", "Region", "Source", "First year drawn", "MW"],
+                f"Energy contracts to sign before {s} (one MW decision for every scenario; "
+                "where MW carry no charge, the most any scenario draws)",
+                ["Contract", "Region", "Source", "Signed (first year)", "MW"],
                 [
                     (r.contract, r.region, r.source, year(r.first_year), number(r.mw))
                     for r in c.itertuples()
