@@ -55,11 +55,17 @@ def recompute(ctx: Context) -> pd.DataFrame:
 def check_site_costs(ctx: Context) -> None:
     """Each site's own costs as recomputed; every component's rows add up to costs.csv."""
     table = ctx.plan.derived.get("site_costs.csv")
-    f = ctx.findings
     if table is None:
-        f.warn(FAMILY, "the plan has no site_costs.csv; not checked")
+        ctx.findings.warn(FAMILY, "the plan has no site_costs.csv; not checked")
         return
-    mine = recompute(ctx)
+    costs = ctx["costs.csv"].set_index("component")["npv_usd"].astype(float)
+    compare(table, recompute(ctx), costs, ctx.findings, "the plan tables and inputs give")
+
+
+def compare(table: pd.DataFrame, mine: pd.DataFrame, costs: pd.Series, f, source: str) -> None:
+    """site_costs.csv (`table`) against a recomputation (`mine`: site, component, npv_usd) row
+    by row, and its components against costs.csv (`costs`: component -> npv_usd); `source`
+    says where the recomputation comes from (a staged plan's: its scenarios, weighted)."""
     theirs = table.assign(site=table["site"].fillna("").astype(str))
     merged = mine.merge(theirs, on=["site", "component"], how="outer", suffixes=("", "_plan"))
     own = merged[merged["component"].isin(set(mine["component"])) & (merged["site"] != "")]
@@ -68,11 +74,10 @@ def check_site_costs(ctx: Context) -> None:
     for r in each(own[bad]):
         f.violate(
             FAMILY,
-            f"{r.site} {r.component}: site_costs.csv says {fmt(r.npv_usd_plan)} USD, the plan "
-            f"tables and inputs give {fmt(r.npv_usd)} USD",
+            f"{r.site} {r.component}: site_costs.csv says {fmt(r.npv_usd_plan)} USD, {source} "
+            f"{fmt(r.npv_usd)} USD",
         )
     totals = theirs.groupby("component")["npv_usd"].sum()
-    costs = ctx["costs.csv"].set_index("component")["npv_usd"].astype(float)
     for component, total in costs.items():
         got = float(totals.get(component, 0.0))
         if abs(got - total) > max(ABS_TOL_USD, COMPONENT_OBJECTIVE_REL_TOL * abs(total)):

@@ -246,29 +246,9 @@ def _check_site_costs(plan: Plan, parts: pd.DataFrame, findings: Findings) -> No
         .groupby(["site", "component"], as_index=False)["npv_usd"]
         .sum()
     )
-    theirs = table.assign(site=table["site"].fillna("").astype(str))
-    merged = mine.merge(theirs, on=["site", "component"], how="outer", suffixes=("", "_plan"))
-    own = merged[merged["component"].isin(set(mine["component"])) & (merged["site"] != "")]
-    own = own.fillna({"npv_usd": 0.0, "npv_usd_plan": 0.0})
-    bad = differs(own["npv_usd_plan"], own["npv_usd"], ABS_TOL_USD)
-    for r in each(own[bad]):
-        findings.violate(
-            site_costs.FAMILY,
-            f"{r.site} {r.component}: site_costs.csv says {fmt(r.npv_usd_plan)} USD, the "
-            f"scenarios' plan tables weighted by probability give {fmt(r.npv_usd)} USD",
-        )
-    totals = theirs.groupby("component")["npv_usd"].sum()
-    for component, total in plan["costs.csv"].set_index("component")["npv_usd"].items():
-        got = float(totals.get(component, 0.0))
-        if component != "risk_adjustment" and abs(got - total) > max(
-            ABS_TOL_USD, COMPONENT_OBJECTIVE_REL_TOL * abs(total)
-        ):
-            findings.violate(
-                site_costs.FAMILY,
-                f"component {component}: site_costs.csv adds up to {fmt(got)} USD but "
-                f"costs.csv says {fmt(total)} USD",
-            )
-    findings.checked(site_costs.FAMILY, len(own))
+    costs = plan["costs.csv"].set_index("component")["npv_usd"].astype(float)
+    words = "the scenarios' plan tables weighted by probability give"
+    site_costs.compare(table, mine, costs, findings, words)
 
 
 def _check_costs(full: Context, by: pd.DataFrame, findings: Findings) -> tuple[pd.DataFrame, float]:
