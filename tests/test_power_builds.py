@@ -271,3 +271,6 @@ def test_generation_output_counts_in_the_plans_energy_and_co2(tmp_path):
     head = headline(read_plan(r.out_dir))
     assert head.energy_mwh == approx(8760)  # no grid energy drawn: all from the new plant
     assert head.co2_t == approx(3504)
+    # summary.json's totals count the same: 0 MWh from contracts + 8,760 from the plant
+    assert r.summary["totals"]["energy_mwh"] == approx(8760)
+    assert r.summary["totals"]["co2_t"] == approx(3504)

@@ -286,3 +286,20 @@ def test_risk_averse_staged_plan_commits_more_now(tmp_path):
     assert s["rp_usd"] == approx(RP)  # the risk-neutral staged plan
     sc = pd.read_csv(out / "scenario_costs.csv").set_index("scenario")["total_usd"]
     assert sc["low"] == approx(2_400_000.0) and sc["high"] == approx(2_400_000.0)
+
+
+def test_integer_staged_plan_ties_whole_decisions(tmp_path):
+    """--integer with a stage year: the copies' integer columns (opening, modules) are tied like
+    the continuous ones, the fixed-LP duals still come out, and the plan verifies. The LP
+    optimum is already whole here (A 100 wspm now, B 100 wspm later in high), so the MIP finds
+    the same RP = 2,100,000 and the same EVPI 300,000 and VSS 150,000."""
+    r = hedged(staged_case(tmp_path / "data"), tmp_path / "plan", integer=True)
+    s = r.summary
+    assert s["objective_usd"] == approx(RP)
+    assert s["evpi_usd"] == approx(RP - WS) and s["vss_usd"] == approx(EEV - RP)
+    b = r.tables["builds"]
+    b = b[b["wspm"] > 1e-6]
+    assert list(zip(b["scenario"], b["site"], b["year"], strict=True)) == [
+        ("all", "A", 2025),
+        ("high", "B", 2026),
+    ]

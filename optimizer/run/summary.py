@@ -154,6 +154,7 @@ def _totals(tables: dict[str, pd.DataFrame], probabilities: dict[str, float]) ->
             return 0.0
         return float((frame[column] * frame["scenario"].map(probabilities)).sum())
 
+    generated = tables.get("generation_output", pd.DataFrame(columns=["scenario", "mwh", "co2_t"]))
     return {
         "gpus_demanded": expected(tables["demand"], "gpus"),
         # delivered to markets: production also counts upstream stages' output
@@ -164,7 +165,9 @@ def _totals(tables: dict[str, pd.DataFrame], probabilities: dict[str, float]) ->
         "sites_built": int(tables["builds"]["site"].nunique()),  # in any scenario
         "capital_usd": expected_sum(tables["funding"], "usd", probabilities),
         "grants_usd": expected_sum(tables["grants"], "usd", probabilities),
-        "energy_mwh": expected(tables["energy"], "mwh"),
-        "co2_t": expected(tables["energy"], "co2_t"),
+        # contracts (energy.csv) and generation the partners build (generation_output.csv),
+        # as the report's headline counts them
+        "energy_mwh": expected(tables["energy"], "mwh") + expected(generated, "mwh"),
+        "co2_t": expected(tables["energy"], "co2_t") + expected(generated, "co2_t"),
         "expected_over_scenarios": len(probabilities) > 1,
     }

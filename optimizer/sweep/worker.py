@@ -126,7 +126,10 @@ def plan_metrics(plan_dir: Path) -> dict[str, object]:
         "wspm_built": float(builds["wspm"].sum()),
         "unmet_gpus": float((unmet["gpus"] * unmet["scenario"].map(probability)).sum()),
         "capital_usd": float(partners["usd"].sum()),
-        "co2_t": float((energy["co2_t"] * energy["scenario"].map(probability)).sum())
+        # as summary.json totals count it (contracts and, from issue 15 on, built generation)
+        "co2_t": float(summary["totals"]["co2_t"])
+        if "co2_t" in summary.get("totals", {})
+        else float((energy["co2_t"] * energy["scenario"].map(probability)).sum())
         if len(energy)
         else 0.0,
     }
