@@ -319,10 +319,10 @@ def extract(ctx: ModelContext, sol) -> dict[str, pd.DataFrame]:
     per_mw = u["hours"].to_numpy(dtype=float) * u["avail"].to_numpy()
     u["need_mw"] = np.where(per_mw > 0, u["mwh"] / np.where(per_mw > 0, per_mw, 1.0), 0.0)
     needed = out["contract"].map(u.groupby("contract")["need_mw"].max()).fillna(0.0)
-    free = (
+    free = (  # a min_mw of 0 requires nothing either (grid tariffs in the default data)
         (out["fixed_usd_per_mw_year"].to_numpy() == 0.0)
         & (contracts["min_take_share"].to_numpy() == 0.0)
-        & contracts["min_mw"].isna().to_numpy()
+        & (contracts["min_mw"].fillna(0.0).to_numpy() == 0.0)
     )
     out.loc[free, "mw"] = np.minimum(needed[free], out.loc[free, "mw"])
     contract_cols = list(contract_cols)
