@@ -163,8 +163,9 @@ def solve(
         bool,
         typer.Option(
             "--stochastic",
-            help="Hedge across all demand scenarios (two-stage: builds, contracts and funding "
-            "shared; operations per scenario); also computes EVPI, VSS and regret.",
+            help="Hedge across all demand scenarios: builds, contracts and funding decided "
+            "before parameters.csv stage_year shared, later ones per scenario (no stage_year: "
+            "all shared, two-stage); operations per scenario; also EVPI, VSS and regret.",
         ),
     ] = False,
     cvar: Annotated[
@@ -381,7 +382,8 @@ def sweep(
         str | None, typer.Option(help="Demand scenario every case plans for.")
     ] = None,
     stochastic: Annotated[
-        bool, typer.Option("--stochastic", help="Every case is a hedged two-stage plan.")
+        bool,
+        typer.Option("--stochastic", help="Every case is a hedged plan (staged under stage_year)."),
     ] = False,
     integer: Annotated[
         bool, typer.Option("--integer", help="Every case in integer mode (MIP).")

@@ -242,3 +242,18 @@ def test_override_lists_keep_ramp_up_semicolons():
         "ramp_up=0.3;0.7",
         "discount_rate=0.05",
     ]
+
+
+def test_resume_solves_again_a_case_made_by_other_code(local, data):
+    # same overrides, same input files, but summary.json says another fabplan source made it:
+    # its tables or numbers may differ from what this code writes, so it is solved again
+    out = local.out_dir
+    ids = list(local.table["case_id"])
+    stale = ids[0]
+    path = out / "cases" / stale / "summary.json"
+    summary = json.loads(path.read_text())
+    summary["code_sha256"] = "0" * 64
+    path.write_text(json.dumps(summary))
+    again = run_sweep(data, GRID, out=out, workers=2)
+    assert again.solved == [stale]
+    assert json.loads(path.read_text())["code_sha256"] != "0" * 64

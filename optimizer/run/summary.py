@@ -12,6 +12,7 @@ import os
 import platform
 from dataclasses import asdict
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,7 @@ def plan_summary(
         "scenarios": case.scenario_probabilities,
         "solver": {"name": "HiGHS", "version": sol.solver_version, "interface": "highspy"},
         "fabplan_version": __version__,
+        "code_sha256": code_sha256(),  # the program that made the plan (a sweep resumes on it)
         "python": platform.python_version(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "case": case_name(req.data_dir),
@@ -82,6 +84,21 @@ def plan_summary(
         "totals": _totals(tables, case.scenario_probabilities),
         "timings": timings,
     }
+
+
+@cache
+def code_sha256() -> str:
+    """SHA-256 of fabplan's own source (the package's .py, templates and stylesheet, by relative
+    path): two plans with the same inputs and overrides are the same plan only if the same code
+    made them, so `sweep --resume` keeps a finished case only when this matches too."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    files = sorted(p for p in root.rglob("*") if p.suffix in (".py", ".j2", ".css") and p.is_file())
+    for path in files:
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(b"\0")
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def sha256(path: Path) -> str:

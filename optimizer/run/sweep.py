@@ -4,7 +4,8 @@ OUT/cases/<case_id>/ holds each case's plan (run_solve, no report); OUT/sweep.cs
 rewritten after every finished case; OUT/sensitivity.csv the tornado ranges; OUT/sweep.md,
 OUT/tornado.svg and OUT/sweep.html the report. A case is finished when its plan folder has a
 summary.json (plans are written atomically) made from the same overrides and the same input
-files (SHA-256); those are not solved again unless resume is off.
+files (SHA-256) by the same fabplan source (summary.json code_sha256); those are not solved
+again unless resume is off.
 """
 
 from __future__ import annotations
@@ -191,14 +192,17 @@ def _input_hashes(data_dir: Path) -> dict[str, str]:
 
 
 def _finished(plan_dir: Path, overrides: dict[str, str], inputs: dict[str, str]) -> bool:
-    """A complete plan of this case made from the current input files."""
+    """A complete plan of this case made from the current input files by this same program
+    (a plan of an older fabplan may differ in its tables or numbers: solved again)."""
+    from optimizer.run.summary import code_sha256
+
     try:
         summary = json.loads((plan_dir / "summary.json").read_text())
     except (OSError, ValueError):
         return False
     recorded = summary.get("overrides") or {}
     same = list(recorded.items()) == list(overrides.items())  # order: applied in order
-    return same and summary.get("inputs") == inputs
+    return same and summary.get("inputs") == inputs and summary.get("code_sha256") == code_sha256()
 
 
 def _show_data_warnings(data_dir: Path) -> None:
