@@ -103,7 +103,7 @@ def built(tmp_path_factory) -> dict[str, tuple[str, object]]:
     # non-anticipativity rows exist only where scenario copies are stacked under a stage year
     # (optimizer/staged): the default data's three scenarios, stage year 2028
     case = load_case(ROOT / "data", {"stage_year": "2028"})
-    stacked = build_staged(case, ModelOptions(), 2028).stacked
+    stacked = build_staged(case, ModelOptions(), 2028)
     out.setdefault("nonanticipativity", ("data staged", stacked.families["nonanticipativity"]))
     return out
 

@@ -169,15 +169,15 @@ def test_extensive_form_at_the_ends_is_two_stage_and_wait_and_see(tmp_path):
     probs = case.scenario_probabilities
     two_stage = _objective_usd(build_model(case, probs))
     assert two_stage == approx(RP_TWO_STAGE)
-    after = _objective_usd(build_staged(case, ModelOptions(), 2028).stacked)
+    after = _objective_usd(build_staged(case, ModelOptions(), 2028))
     assert after == pytest.approx(two_stage, rel=REL)
     # stage year = first year: nothing tied -> each copy alone, weighted: sum_w p_w cost_w*
     alone = {w: _objective_usd(build_model(case.for_scenarios({w: 1.0}), {w: 1.0})) for w in probs}
     assert alone == {"low": approx(1_200_000), "high": approx(2_400_000)}
     ws = sum(probs[w] * alone[w] for w in probs)
     first = build_staged(case, ModelOptions(), 2025)
-    assert "nonanticipativity" not in first.stacked.families
-    assert _objective_usd(first.stacked) == pytest.approx(ws, rel=REL)
+    assert "nonanticipativity" not in first.families
+    assert _objective_usd(first) == pytest.approx(ws, rel=REL)
 
 
 def test_nonanticipativity_alone_makes_the_gap_over_wait_and_see(tmp_path):
@@ -187,23 +187,23 @@ def test_nonanticipativity_alone_makes_the_gap_over_wait_and_see(tmp_path):
 
     case = load_case(staged_case(tmp_path / "data", None))
     model = build_staged(case, ModelOptions(), 2026)
-    ties = model.stacked.families["nonanticipativity"]
+    ties = model.families["nonanticipativity"]
     # one row per decide-now variable of the second scenario: the 2025 build, opening and
     # funding of sites A and B (3 blocks x 2 sites = 6)
     got = set(zip(ties.index["block"], ties.index["key"].str.split().str[-2:].str[0], strict=True))
     assert len(ties.index) == 6 and set(ties.index["scenario"]) == {"high"}
     assert {b for b, _ in got} == {"build", "open", "fund"}
-    compiled = compile_model(model.stacked)
-    sol = solve(model.stacked, compiled, SolverOptions())
-    assert sol.objective * model.stacked.scale.usd == approx(RP)
-    assert sol.objective * model.stacked.scale.usd - WS == approx(300_000)
+    compiled = compile_model(model)
+    sol = solve(model, compiled, SolverOptions())
+    assert sol.objective * model.scale.usd == approx(RP)
+    assert sol.objective * model.scale.usd - WS == approx(300_000)
     # the tie on A's 2025 build binds: one more wspm of A in high alone (x_high - x_low = +1)
     # saves 0.5 x (18,000 - 12,000) = 3,000 USD (B not built); one less costs 3,000 (B built):
     # shadow price -3,000 USD per wspm (model units: MUSD per thousand wspm)
     rows = ties.index.reset_index(drop=True)
     on_a = ((rows["block"] == "build") & rows["key"].str.startswith("A ")).to_numpy()
     dual = float(sol.duals["nonanticipativity"][on_a][0])
-    assert dual * model.stacked.scale.usd / model.stacked.scale.wspm == approx(-3_000)
+    assert dual * model.scale.usd / model.scale.wspm == approx(-3_000)
 
 
 # --- validation: optimizer/inputs/stage_checks.py ----------------------------------------------

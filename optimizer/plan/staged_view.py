@@ -15,12 +15,6 @@ import pandas as pd
 from optimizer.plan.schema import ALL_SCENARIOS, STAGED_TABLES
 
 
-def is_staged(tables: dict[str, pd.DataFrame]) -> bool:
-    """True when the decision tables carry a scenario column (a staged plan)."""
-    builds = tables.get("builds")
-    return builds is not None and "scenario" in builds.columns
-
-
 def scenario_rows(frame: pd.DataFrame, scenario: str) -> pd.DataFrame:
     """The rows of a staged table that scenario `scenario` gets, without the scenario column
     (the frame itself when it has none)."""

@@ -26,11 +26,12 @@ import pandas as pd
 
 from optimizer import console
 from optimizer.inputs import Case
-from optimizer.model import ModelOptions, build_model, risk
+from optimizer.model import ModelOptions, risk
 from optimizer.model.nonanticipativity import decided_before
 from optimizer.run.request import SolveRequest
 from optimizer.run.steps import build_and_solve
 from optimizer.solve import SolverOptions, compile_model, solve
+from optimizer.staged import StackedContext, build_for, scenario_solution
 
 if TYPE_CHECKING:
     from optimizer.run.steps import Solved
@@ -93,17 +94,13 @@ def add_value_measures(
     summary: dict,
     tables: dict[str, pd.DataFrame],
     timings: dict[str, float],
-    hedged_fixed: dict | None = None,
 ) -> None:
-    """Put EVPI, VSS (summary.json) and the regret table (regret.csv) into the plan;
-    `hedged_fixed`: the decide-now decisions of a staged plan (optimizer/run/staged.py)."""
+    """Put EVPI, VSS (summary.json) and the regret table (regret.csv) into the plan."""
     if len(case.scenarios) < 2:
         return
     ctx, _, sol = solved
     with console.step("EVPI, VSS and regret", timings, "measures_s"):
-        measures = value_measures(
-            case, req.model_options(), req.solver_options(), ctx, sol, hedged_fixed
-        )
+        measures = value_measures(case, req.model_options(), req.solver_options(), ctx, sol)
     summary.update(measures.summary)
     tables["regret"] = measures.regret
 
@@ -142,25 +139,15 @@ def _first_stage(ctx, sol, stage_year: int | None = None) -> dict:
 
 
 def _solve(case: Case, m_opts: ModelOptions, s_opts: SolverOptions, fixed: dict | None = None):
-    """Solve over the case's scenarios with the `fixed` first-stage decisions (block -> values)."""
-    ctx = build_model(case, case.scenario_probabilities, m_opts)
+    """Solve over the case's scenarios (staged under a stage year: optimizer/staged) with the
+    `fixed` first-stage decisions (block -> values; one-scenario cases only)."""
+    ctx = build_for(case, m_opts)
     for block, values in (fixed or {}).items():
         ctx.fix(block, values)
     sol = solve(ctx, compile_model(ctx), s_opts)
     if not sol.has_solution:
         raise RuntimeError(f"evaluation solve ended {sol.termination}")
     return ctx, sol
-
-
-def _solve_staged(case: Case, m_opts: ModelOptions, s_opts: SolverOptions, stage_year: int):
-    """The staged plan's stacked model solved (its costs are probability-weighted already)."""
-    from optimizer.staged import build_staged
-
-    staged = build_staged(case, m_opts, stage_year)
-    sol = solve(staged.stacked, compile_model(staged.stacked), s_opts)
-    if not sol.has_solution:
-        raise RuntimeError(f"evaluation solve ended {sol.termination}")
-    return staged.stacked, sol
 
 
 def mean_demand_case(case: Case) -> Case:
@@ -185,19 +172,17 @@ def value_measures(
     s_opts: SolverOptions,
     hedged_ctx,
     hedged_sol,
-    hedged_fixed: dict | None = None,
 ) -> Measures:
     """EVPI, VSS and the regret table of the hedged plan over the case's scenarios.
 
-    Under a stage year (`hedged_fixed` given: the staged plan's decide-now decisions) every plan
-    is evaluated with its decisions before the stage year fixed and the later ones re-optimised
-    per scenario: that is what a plan commits to, and what EEV and regret measure."""
+    Under a stage year (a staged hedged plan) every plan is evaluated with its decisions before
+    the stage year fixed and the later ones re-optimised per scenario: that is what a plan
+    commits to, and what EEV and regret measure."""
     scenarios = case.scenario_probabilities
-    stage_year = case.params.stage_year if hedged_fixed is not None else None
+    staged = isinstance(hedged_ctx, StackedContext)
+    stage_year = hedged_ctx.stage_year if staged else None
     neutral = replace(m_opts, cvar_alpha=None, risk_weight=0.0)
-    if m_opts.cvar_alpha is not None and stage_year is not None:  # the risk-neutral staged plan
-        rp_ctx, rp_sol = _solve_staged(case, neutral, s_opts, stage_year)
-    elif m_opts.cvar_alpha is not None:
+    if m_opts.cvar_alpha is not None:  # the risk-neutral plan (staged like the hedged one)
         rp_ctx, rp_sol = _solve(case, neutral, s_opts)
     else:
         rp_ctx, rp_sol = hedged_ctx, hedged_sol
@@ -217,11 +202,12 @@ def value_measures(
         **{f"{w} plan": x for w, x in own.items()},
         "mean-demand plan": _first_stage(ev_ctx, ev_sol, stage_year),
     }
-    plans["hedged plan"] = (
-        _first_stage(hedged_ctx, hedged_sol)
-        if hedged_fixed is None
-        else {b: x for b, x in hedged_fixed.items() if b in FIXED_BLOCKS}
-    )
+    if staged:  # its decide-now decisions: those of any copy (they are tied), the first's
+        first = hedged_ctx.first
+        first_sol = scenario_solution(hedged_ctx, hedged_sol, first)
+        plans["hedged plan"] = _first_stage(hedged_ctx.copies[first], first_sol, stage_year)
+    else:
+        plans["hedged plan"] = _first_stage(hedged_ctx, hedged_sol)
 
     rows = []
     for plan, fixed in plans.items():

@@ -15,7 +15,7 @@ from pathlib import Path
 from optimizer import console
 from optimizer.errors import InputError, Problem
 from optimizer.inputs import Case
-from optimizer.run import hedged, staged, steps
+from optimizer.run import hedged, steps
 from optimizer.run.diagnosis import screen_inputs
 from optimizer.run.request import SolveRequest, SolveResult, check_scenario_options
 from optimizer.run.summary import plan_summary
@@ -72,35 +72,17 @@ def _run_solve(req: SolveRequest, claims: ExitStack) -> SolveResult:
     out_dir = req.out_dir or steps.default_out_dir(req.data_dir, label)
     claims.enter_context(claim_output(out_dir, PLAN, [("data folder", Path(req.data_dir))]))
     screen_inputs(case, out_dir)
-    is_staged = staged.applies(case, req)
-    hedged_fixed = None
-    if is_staged:
-        staged_solved = staged.build_and_solve(
-            case, req.model_options(), req.solver_options(), out_dir, timings, req.write_model
-        )
-        staged_solved, objective_usd = staged.least_expected_cost_at_cvar(
-            case, req, out_dir, staged_solved, timings
-        )
-        staged_model, compiled, sol = staged_solved
-        solved = (staged_model.stacked, compiled, sol)
-        tables = staged.extract(staged_model, sol, timings)
-        hedged_fixed = staged.decide_now_values(staged_model, sol)
-    else:
-        solved = steps.build_and_solve(
-            case, req.model_options(), req.solver_options(), out_dir, timings, req.write_model
-        )
-        solved, objective_usd = hedged.least_expected_cost_at_cvar(
-            case, req, out_dir, solved, timings
-        )
-        tables = steps.extract(solved[0], solved[2], timings)
+    solved = steps.build_and_solve(
+        case, req.model_options(), req.solver_options(), out_dir, timings, req.write_model
+    )
     if req.solver_log is not None and not Path(req.solver_log).is_file():
         console.warn(f"--solver-log {req.solver_log}: HiGHS could not write the log")
-    sol = solved[2]
+    solved, objective_usd = hedged.least_expected_cost_at_cvar(case, req, out_dir, solved, timings)
+    ctx, _, sol = solved
+    tables = steps.extract(ctx, sol, timings)
     summary = plan_summary(req, case, label, solved, tables, objective_usd, out_dir, timings)
-    if is_staged:
-        summary["stage_year"] = case.params.stage_year
     if req.stochastic:
-        hedged.add_value_measures(case, req, solved, summary, tables, timings, hedged_fixed)
+        hedged.add_value_measures(case, req, solved, summary, tables, timings)
     if not summary["optimal"]:
         gap = "unknown" if sol.mip_gap is None else f"{sol.mip_gap:.2%}"
         console.warn(

@@ -56,15 +56,21 @@ def build_and_solve(
     timings: dict[str, float] | None = None,
     write_model: Path | None = None,
 ) -> Solved:
-    """Build, hand off and solve over the case's scenarios; diagnose and raise NoPlanError
-    when there is no plan."""
-    from optimizer.model import TrivialInfeasibility, build_model
+    """Build, hand off and solve over the case's scenarios (under a stage year the stacked
+    staged model, optimizer/staged); diagnose and raise NoPlanError when there is no plan. A
+    staged model without a plan is diagnosed on the two-stage model, a restriction of it: if
+    the staged plan is infeasible so is that one, and its diagnosis names the same limits."""
+    from optimizer.model import TrivialInfeasibility
     from optimizer.solve import compile_model, solve
+    from optimizer.staged import build_for
 
     timings = {} if timings is None else timings
-    with console.step("build model", timings, "build_s"):
+    what = "build model"
+    if case.params.staged(len(case.scenarios)):
+        what += f" (one copy per scenario, stage year {case.params.stage_year})"
+    with console.step(what, timings, "build_s"):
         try:
-            ctx = build_model(case, case.scenario_probabilities, m_opts)
+            ctx = build_for(case, m_opts)
         except TrivialInfeasibility as e:
             raise diagnose_infeasible(case, out_dir, trivial(e)) from None
     with console.step("hand-off to HiGHS", timings, "handoff_s"):
@@ -122,10 +128,13 @@ def save_model(compiled: Compiled, path: Path) -> None:
 
 
 def extract(ctx: ModelContext, sol: Solution, timings: dict[str, float]) -> dict[str, pd.DataFrame]:
-    """The plan tables of a solved model."""
+    """The plan tables of a solved model (a staged one's cut back into one plan)."""
     from optimizer.solve.extract import extract_plan
+    from optimizer.staged import StackedContext, staged_plan
 
     with console.step("extract plan", timings, "extract_s"):
+        if isinstance(ctx, StackedContext):
+            return staged_plan(ctx, sol)
         return extract_plan(ctx, sol)
 
 

@@ -23,6 +23,7 @@ from optimizer import __version__
 from optimizer.inputs import Case
 from optimizer.inputs.policy_inputs import unmet_penalties
 from optimizer.plan.staged_view import expected_sum
+from optimizer.staged import StackedContext
 
 if TYPE_CHECKING:
     from optimizer.run.request import SolveRequest
@@ -41,9 +42,9 @@ def plan_summary(
 ) -> dict:
     """The summary of a solved plan, `solved` being (ctx, compiled, sol); a hedged run adds its
     value measures after it."""
-    _, compiled, sol = solved
+    ctx, compiled, sol = solved
     lp = compiled.lp
-    return {
+    summary = {
         "status": sol.status,
         "termination": sol.termination,
         "optimal": sol.status == "optimal",
@@ -84,6 +85,9 @@ def plan_summary(
         "totals": _totals(tables, case.scenario_probabilities),
         "timings": timings,
     }
+    if isinstance(ctx, StackedContext):  # a staged plan (optimizer/staged)
+        summary["stage_year"] = ctx.stage_year
+    return summary
 
 
 @cache

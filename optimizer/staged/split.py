@@ -26,16 +26,16 @@ from optimizer.model.context import ModelContext
 from optimizer.plan.schema import ALL_SCENARIOS, STAGED_TABLES
 from optimizer.solve import Solution
 from optimizer.solve.extract import binding_table, cost_table, extract_plan
-from optimizer.staged.stack import StagedModel, stacked_name
+from optimizer.staged.stack import StackedContext, stacked_name
 
 SHARED_INPUT_TABLES = ("sites", "partner_regions", "lanes")  # inputs, the same in every copy
 
 
-def scenario_solution(staged: StagedModel, sol: Solution, w: str, expected: bool = False):
+def scenario_solution(staged: StackedContext, sol: Solution, w: str, expected: bool = False):
     """Copy `w`'s part of the stacked solution as the solution of its one-scenario model; duals
     per unit of that scenario's cost (or, `expected`, of the expected cost)."""
     copy = staged.copies[w]
-    p = 1.0 if expected else staged.probabilities[w]
+    p = 1.0 if expected else staged.scenarios[w]
     x = {b: sol.x[stacked_name(b, w)] for b in copy.blocks}
     objective = sum(float(coef @ x[block][pos]) for _c, block, pos, coef in copy.costs)
     return replace(
@@ -48,7 +48,7 @@ def scenario_solution(staged: StagedModel, sol: Solution, w: str, expected: bool
     )
 
 
-def staged_plan(staged: StagedModel, sol: Solution) -> dict[str, pd.DataFrame]:
+def staged_plan(staged: StackedContext, sol: Solution) -> dict[str, pd.DataFrame]:
     """The merged plan tables of the solved stacked model."""
     per = {w: extract_plan(c, scenario_solution(staged, sol, w)) for w, c in staged.copies.items()}
     first = staged.first
@@ -57,12 +57,12 @@ def staged_plan(staged: StagedModel, sol: Solution) -> dict[str, pd.DataFrame]:
     for name in names:
         frames = {w: t[name] for w, t in per.items() if name in t}
         if name == "costs":  # the stacked objective's own terms: with CVaR, its adjustment too
-            out[name] = cost_table(staged.stacked, sol)
+            out[name] = cost_table(staged, sol)
         elif name == "site_costs":
             out[name] = _weighted_site_costs(staged, frames)
         elif name == "scenario_costs":
             merged = pd.concat(frames.values(), ignore_index=True)
-            merged["probability"] = merged["scenario"].map(staged.probabilities)
+            merged["probability"] = merged["scenario"].map(staged.scenarios)
             out[name] = merged
         elif name == "binding":
             out[name] = _binding(staged, sol)
@@ -70,7 +70,7 @@ def staged_plan(staged: StagedModel, sol: Solution) -> dict[str, pd.DataFrame]:
             out[name] = frames[first]
         elif name == "stages":  # expected-cost shadow prices, as a two-stage plan's stages.csv
             out[name] = pd.concat(
-                [_expected_shadow(f, staged.probabilities[w]) for w, f in frames.items()],
+                [_expected_shadow(f, staged.scenarios[w]) for w, f in frames.items()],
                 ignore_index=True,
             )
         elif name in STAGED_TABLES:
@@ -102,14 +102,14 @@ def _decision_rows(frames: dict[str, pd.DataFrame], stage_year: int, first: str)
     return merged[["scenario", *[c for c in merged.columns if c != "scenario"]]]
 
 
-def _weighted_site_costs(staged: StagedModel, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    parts = [f.assign(npv_usd=f["npv_usd"] * staged.probabilities[w]) for w, f in frames.items()]
+def _weighted_site_costs(staged: StackedContext, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    parts = [f.assign(npv_usd=f["npv_usd"] * staged.scenarios[w]) for w, f in frames.items()]
     merged = pd.concat(parts, ignore_index=True)
     merged = merged.groupby(["site", "component"], as_index=False, sort=False)["npv_usd"].sum()
     return merged[merged["npv_usd"] != 0.0].reset_index(drop=True)
 
 
-def _binding(staged: StagedModel, sol: Solution) -> pd.DataFrame:
+def _binding(staged: StackedContext, sol: Solution) -> pd.DataFrame:
     """binding.csv of the staged plan: expected-cost shadow prices; a limit met by decide-now
     decisions only is one row "all" carrying the sum of its copies' duals."""
     first = staged.first

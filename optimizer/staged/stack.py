@@ -12,7 +12,7 @@ copies that have it (the copy without it cannot take that decision).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -29,9 +29,20 @@ def stacked_name(name: str, scenario: str) -> str:
     return f"{name}{SEP}{scenario}"
 
 
+@dataclass
 class StackedContext(ModelContext):
-    """The stacked model: every block of copy w is scenario w's (its first-stage blocks too), so
-    the risk concern's scenario costs (risk.scenario_cost_terms) are each copy's whole cost."""
+    """The stacked model HiGHS solves, with what it stacks: the copies (scenario -> its
+    one-scenario model), the stage year and the decide-now mask of each first-stage block (in
+    the first copy). Every block of copy w is scenario w's (its first-stage blocks too), so the
+    risk concern's scenario costs (risk.scenario_cost_terms) are each copy's whole cost."""
+
+    stage_year: int = 0
+    copies: dict[str, ModelContext] = field(default_factory=dict)
+    now: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def first(self) -> str:
+        return next(iter(self.copies))
 
     def scenario_of(self, block: str, pos: np.ndarray) -> np.ndarray | None:
         if SEP not in block:
@@ -39,47 +50,43 @@ class StackedContext(ModelContext):
         return np.full(len(pos), block.rsplit(SEP, 1)[1], dtype=object)
 
 
-@dataclass
-class StagedModel:
-    """The copies (scenario -> its one-scenario model), the stacked model and what is tied."""
-
-    stage_year: int
-    probabilities: dict[str, float]
-    copies: dict[str, ModelContext]
-    stacked: ModelContext
-    now: dict[str, np.ndarray]  # first-stage block -> decide-now mask (in the first copy)
-
-    @property
-    def first(self) -> str:
-        return next(iter(self.copies))
+def build_for(case: Case, options: ModelOptions) -> ModelContext:
+    """The model a case's scenarios get: under a stage year inside the horizon with several
+    scenarios the stacked extensive form, else the one model over all of them."""
+    if case.params.staged(len(case.scenarios)):
+        return build_staged(case, options, int(case.params.stage_year))
+    return build_model(case, case.scenario_probabilities, options)
 
 
-def build_staged(
-    case: Case, options: ModelOptions, stage_year: int, copies: dict | None = None
-) -> StagedModel:
+def build_staged(case: Case, options: ModelOptions, stage_year: int) -> StackedContext:
     """Build one copy per scenario of `case` and stack them with non-anticipativity rows."""
     probabilities = case.scenario_probabilities
-    if copies is None:
-        # the copies are risk-neutral: CVaR spans the scenarios, so it is added once, stacked
-        neutral = replace(options, cvar_alpha=None, risk_weight=0.0, cvar_cap=None)
-        copies = {
-            w: build_model(case.for_scenarios({w: 1.0}), {w: 1.0}, neutral) for w in probabilities
-        }
+    # the copies are risk-neutral: CVaR spans the scenarios, so it is added once, stacked
+    neutral = replace(options, cvar_alpha=None, risk_weight=0.0, cvar_cap=None)
+    copies = {
+        w: build_model(case.for_scenarios({w: 1.0}), {w: 1.0}, neutral) for w in probabilities
+    }
     first = next(iter(copies))
-    stacked = StackedContext(case=case, scenarios=probabilities, options=options)
-    stacked.scale = copies[first].scale
+    stacked = StackedContext(
+        case=case,
+        scenarios=probabilities,
+        options=options,
+        scale=copies[first].scale,
+        stage_year=stage_year,
+        copies=copies,
+    )
     with paused_gc():
         for w, copy in copies.items():
             _add_copy(stacked, copy, w, probabilities[w])
-        now = {
+        stacked.now = {
             name: mask
             for name, block in copies[first].blocks.items()
             if (mask := decided_before(block, stage_year)) is not None
         }
-        _tie(stacked, copies, now, stage_year)
+        _tie(stacked)
         if risk.active(stacked):
             risk.add(stacked)
-    return StagedModel(stage_year, probabilities, copies, stacked, now)
+    return stacked
 
 
 def _add_copy(stacked: ModelContext, copy: ModelContext, w: str, p: float) -> None:
@@ -101,22 +108,22 @@ def _add_copy(stacked: ModelContext, copy: ModelContext, w: str, p: float) -> No
         stacked.costs.append((component, stacked_name(block, w), pos, coef * p))
 
 
-def _tie(stacked: ModelContext, copies: dict[str, ModelContext], now: dict, year: int) -> None:
+def _tie(stacked: StackedContext) -> None:
     """x[b, k, w] - x[b, k, first] = 0 for every decide-now key k; a key only some copies have is
     held at 0 where it exists."""
-    first, *others = list(copies)
+    first, *others = list(stacked.copies)
     index_parts, term_parts = [], []
     n = 0
-    for name, mask in now.items():
-        base = copies[first].blocks[name]
+    for name, mask in stacked.now.items():
+        base = stacked.copies[first].blocks[name]
         keys = list(base.index.columns)
         left = base.index.assign(_p0=np.arange(base.size))[mask]
         for w in others:
-            block = copies[w].blocks.get(name)
+            block = stacked.copies[w].blocks.get(name)
             if block is None:
                 continue
             right = block.index.assign(_pw=np.arange(block.size))
-            right = right[decided_before(block, year)]
+            right = right[decided_before(block, stacked.stage_year)]
             pair = left.merge(right, on=keys, how="outer")
             both = pair.dropna(subset=["_p0", "_pw"])
             k = len(both)
@@ -136,21 +143,10 @@ def _tie(stacked: ModelContext, copies: dict[str, ModelContext], now: dict, year
                 n += k
             _hold_at_zero(stacked, name, first, pair[pair["_pw"].isna()]["_p0"])
             _hold_at_zero(stacked, name, w, pair[pair["_p0"].isna()]["_pw"])
-    if n == 0:
-        return
-    index = pd.concat(index_parts, ignore_index=True)
-    terms = pd.concat(term_parts, ignore_index=True)
-    fam = ConFamily(NONANTICIPATIVITY, index, "==", np.zeros(n), 1.0)
-    rows = terms["row"].to_numpy(dtype=np.int64)
-    order = np.argsort(rows, kind="stable")
-    fam.terms = (
-        rows[order],
-        terms["block"].to_numpy()[order],
-        terms["pos"].to_numpy(dtype=np.int64)[order],
-        terms["coef"].to_numpy(dtype=float)[order],
-    )
-    stacked.families[NONANTICIPATIVITY.name] = fam
-    stacked.declared.append(("con", NONANTICIPATIVITY.name))
+    if n:
+        index = pd.concat(index_parts, ignore_index=True)
+        terms = pd.concat(term_parts, ignore_index=True)
+        stacked.add_constraints(NONANTICIPATIVITY.name, index, terms, "==", 0.0)
 
 
 def _hold_at_zero(stacked: ModelContext, name: str, w: str, pos: pd.Series) -> None:

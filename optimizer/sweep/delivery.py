@@ -26,7 +26,7 @@ import pandas as pd
 
 from optimizer.plan import statistics, supply_chain
 from optimizer.plan.read import Plan, read_plan
-from optimizer.plan.staged_view import expected_sum, scenario_rows
+from optimizer.plan.staged_view import expected_sum
 
 CAPITAL = "capital_budget"
 MET = "none (demand met)"
@@ -115,13 +115,10 @@ def _at_site_size(plan: Plan, rows: pd.DataFrame) -> pd.Series:
 
 def _scenario_capacity(plan: Plan) -> pd.DataFrame:
     """site, year, installed_wspm (plus scenario for a staged plan: each scenario's own
-    capacity, its shared rows and its own)."""
-    cap = plan["capacity"]
-    cols = ["site", "year", "installed_wspm"]
-    if "scenario" not in cap.columns:
-        return cap[cols].astype({"year": int})
-    views = [scenario_rows(cap, w)[cols].assign(scenario=w) for w in plan.scenario_weights]
-    return pd.concat(views, ignore_index=True).astype({"year": int})
+    capacity, its shared rows and its own: statistics.per_scenario)."""
+    cap = statistics.per_scenario(plan["capacity"], plan)
+    cols = [c for c in ("scenario", "site", "year", "installed_wspm") if c in cap.columns]
+    return cap[cols].astype({"year": int})
 
 
 def _stage(plan: Plan, rows: pd.DataFrame) -> str:

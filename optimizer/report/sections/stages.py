@@ -14,7 +14,7 @@ from optimizer.plan import statistics
 from optimizer.plan.power_stats import table as optional_table
 from optimizer.plan.read import Plan
 from optimizer.plan.schema import ALL_SCENARIOS
-from optimizer.plan.staged_view import decide_now, is_staged
+from optimizer.plan.staged_view import decide_now
 from optimizer.render.document import Heading, Section, para, table
 from optimizer.render.fmt import money, number, pct, year
 from optimizer.report.sections.common import plural
@@ -47,9 +47,9 @@ class StageNumbers:
 
 
 def stage_year(plan: Plan) -> int | None:
-    """The plan's stage year (summary.json, else its parameters), None for an unstaged plan."""
-    value = plan.summary.get("stage_year", plan.params.get("stage_year"))
-    return None if value is None or not is_staged(plan.tables) else int(value)
+    """The plan's stage year, None for an unstaged plan (or a staged plan's one-scenario view,
+    whose decision tables have no scenario column)."""
+    return plan.stage_year if plan.staged else None
 
 
 def numbers(plan: Plan) -> StageNumbers:
