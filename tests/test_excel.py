@@ -8,27 +8,20 @@ so a change of writer cannot pass by agreeing with itself.
 from __future__ import annotations
 
 import math
-import shutil
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+from test_report import copy_fixture_plan
 
 from optimizer.report import write_reports
-
-FIXTURE = Path(__file__).parent / "data" / "report_plan"
 
 
 @pytest.fixture
 def plan_dir(tmp_path: Path) -> Path:
     """A fresh copy of the fixture plan (CSV tables and summary.json only)."""
-    out = tmp_path / "plan"
-    out.mkdir()
-    for f in FIXTURE.iterdir():
-        if f.suffix in (".csv", ".json"):
-            shutil.copy(f, out / f.name)
-    return out
+    return copy_fixture_plan(tmp_path / "plan")
 
 
 def workbook(plan: Path) -> openpyxl.Workbook:

@@ -28,6 +28,17 @@ from optimizer.render.fmt import count, money, number, pct, year
 from optimizer.report import parse_formats, print_summary, write_reports
 
 FIXTURE = Path(__file__).parent / "data" / "report_plan"
+
+
+def copy_fixture_plan(out: Path) -> Path:
+    """`out` (created) holding a fresh copy of the fixture plan: its CSV tables and summary.json."""
+    out.mkdir(parents=True)
+    for f in FIXTURE.iterdir():
+        if f.suffix in (".csv", ".json"):
+            shutil.copy(f, out / f.name)
+    return out
+
+
 # In CI (.ci/run installs Chromium) the browser tests must run, never be skipped silently.
 needs_chromium = pytest.mark.skipif(
     shutil.which("chromium") is None and not os.environ.get("CI"),
@@ -52,22 +63,13 @@ SECTIONS = [
 @pytest.fixture
 def plan_dir(tmp_path: Path) -> Path:
     """A fresh copy of the fixture plan (CSV tables and summary.json only)."""
-    out = tmp_path / "plan"
-    out.mkdir()
-    for f in FIXTURE.iterdir():
-        if f.suffix in (".csv", ".json"):
-            shutil.copy(f, out / f.name)
-    return out
+    return copy_fixture_plan(tmp_path / "plan")
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> tuple[Path, Page, str]:
     """One copy of the fixture with all three reports written, for the read-only tests."""
-    out = tmp_path_factory.mktemp("rendered") / "plan"
-    out.mkdir()
-    for f in FIXTURE.iterdir():
-        if f.suffix in (".csv", ".json"):
-            shutil.copy(f, out / f.name)
+    out = copy_fixture_plan(tmp_path_factory.mktemp("rendered") / "plan")
     write_reports(out, ["html", "md", "xlsx"])
     return out, Page((out / "report.html").read_text()), (out / "report.md").read_text()
 
@@ -912,11 +914,7 @@ def make_hedged(plan: Path) -> None:
 
 @pytest.fixture(scope="module")
 def hedged(tmp_path_factory) -> tuple[Path, Page, str]:
-    out = tmp_path_factory.mktemp("hedged") / "plan"
-    out.mkdir()
-    for f in FIXTURE.iterdir():
-        if f.suffix in (".csv", ".json"):
-            shutil.copy(f, out / f.name)
+    out = copy_fixture_plan(tmp_path_factory.mktemp("hedged") / "plan")
     make_hedged(out)
     page, md = render(out, ("html", "md", "xlsx"))
     return out, page, md

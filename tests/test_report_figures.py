@@ -7,12 +7,11 @@ that one figure has a value worked out by hand in the test, then reads the rende
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_report import FIXTURE, csv, key_figures, make_hedged, md_table, render
+from test_report import copy_fixture_plan, csv, key_figures, make_hedged, md_table, render
 
 from optimizer.plan import figures
 from optimizer.plan.read import read_plan
@@ -25,12 +24,7 @@ PENALTY_NPV = 22_622_631_204.59  # its costs.csv unmet_demand row
 
 @pytest.fixture
 def plan_dir(tmp_path: Path) -> Path:
-    out = tmp_path / "plan"
-    out.mkdir()
-    for f in FIXTURE.iterdir():
-        if f.suffix in (".csv", ".json"):
-            shutil.copy(f, out / f.name)
-    return out
+    return copy_fixture_plan(tmp_path / "plan")
 
 
 def put(plan: Path, name: str, frame: pd.DataFrame) -> None:

@@ -135,16 +135,7 @@ def idle_sites(plan: Plan) -> pd.DataFrame:
     existing = info.loc[info["existing_wspm"].fillna(0.0) > 0, "site"]
     if existing.empty or plan["capacity"].empty:
         return pd.DataFrame(columns=cols)
-    prod, shown = plan["production"], statistics.view_scenario(plan)
-    if shown is None:
-        made = statistics.expected(prod, ["site", "year"], ["wafers"], plan)
-    else:  # a staged plan's view: that scenario's wafers on its own capacity
-        prod = prod[prod["scenario"] == shown]
-        made = prod.groupby(["site", "year"], as_index=False)["wafers"].sum()
-    cap = plan["capacity"][["site", "year", "available_wspm"]].merge(
-        made, on=["site", "year"], how="left"
-    )
-    cap["wafers"] = cap["wafers"].fillna(0.0)
+    cap = statistics.site_year_load(plan)  # a staged plan's view: its scenario's own wafers
     avail = cap["available_wspm"].astype(float)
     cap["idle"] = (avail > 0) & (cap["wafers"] <= IDLE_LOAD * 12 * avail)
     cap["producing"] = (avail > 0) & ~cap["idle"]

@@ -292,14 +292,14 @@ def utilization_by_scenario_site(plan: Plan) -> pd.DataFrame:
     return frame.sort_values(["scenario", "site", "year"]).reset_index(drop=True)
 
 
-def utilization(plan: Plan) -> pd.DataFrame:
-    """Wide frame site x year: wafers made / (12 x available wspm); NaN where none is available.
-
-    In a staged plan's view (one scenario's capacity) only that scenario's wafers count."""
+def site_year_load(plan: Plan) -> pd.DataFrame:
+    """site, year, available_wspm, wafers, load = wafers made / (12 x available wspm) (NaN where
+    none is available): expected wafers over the scenarios; in a staged plan's view (one
+    scenario's capacity) only that scenario's wafers, not weighted by its probability."""
     prod, shown = plan["production"], view_scenario(plan)
     if shown is None:
         wafers = expected(prod, ["site", "year"], ["wafers"], plan)
-    else:  # the scenario's own wafers, not weighted by its probability
+    else:
         prod = prod[prod["scenario"] == shown]
         wafers = prod.groupby(["site", "year"], as_index=False)["wafers"].sum()
     cap = plan["capacity"][["site", "year", "available_wspm"]].merge(
@@ -308,6 +308,12 @@ def utilization(plan: Plan) -> pd.DataFrame:
     cap["wafers"] = cap["wafers"].fillna(0.0)
     avail = cap["available_wspm"].astype(float)
     cap["load"] = (cap["wafers"] / (12 * avail.where(avail > 0))).astype(float)
+    return cap
+
+
+def utilization(plan: Plan) -> pd.DataFrame:
+    """Wide frame site x year: wafers made / (12 x available wspm); NaN where none is available."""
+    cap = site_year_load(plan)
     wide = cap.pivot(index="site", columns="year", values="load")
     has_capacity = cap.groupby("site")["available_wspm"].max() > 0
     return wide.loc[[s for s in wide.index if has_capacity.get(s, False)]]
