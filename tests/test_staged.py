@@ -221,6 +221,9 @@ def test_stage_year_outside_the_horizon_is_explained(tmp_path):
         assert meaning in w.expected
     assert stage_warnings(load_case(staged_case(tmp_path / "mid", 2026))) == []
     assert stage_warnings(load_case(staged_case(tmp_path / "none", None))) == []
+    # given by --set instead of the file: the warning points at the option
+    (w,) = stage_warnings(load_case(staged_case(tmp_path / "set", None), {"stage_year": "2025"}))
+    assert (w.file, w.column, w.value) == ("--set", "stage_year", 2025)
 
 
 def test_demand_differing_before_the_stage_year_is_named(tmp_path):

@@ -15,6 +15,7 @@ import pandas as pd
 
 from optimizer.errors import Problem
 from optimizer.inputs.case import Case
+from optimizer.inputs.overrides import SET
 
 PARAMETERS = "parameters.csv"
 DEMAND = "demand.csv"
@@ -28,9 +29,11 @@ def stage_warnings(case: Case) -> list[Problem]:
     if year is None or len(scenarios) < 2:
         return []
     first, last = case.params.first_year, case.params.last_year
+    where = SET if "stage_year" in case.overrides else PARAMETERS  # where the value was given
     if year <= first:
         return [
             _outside(
+                where,
                 year,
                 f"at or before first_year {first}: no decision is taken before it, "
                 "every scenario gets its own plan (the wait-and-see plans)",
@@ -39,6 +42,7 @@ def stage_warnings(case: Case) -> list[Problem]:
     if year > last:
         return [
             _outside(
+                where,
                 year,
                 f"after last_year {last}: every decision is shared by all "
                 "scenarios (the two-stage hedged plan, as without a stage year)",
@@ -48,8 +52,8 @@ def stage_warnings(case: Case) -> list[Problem]:
     return [] if differ is None else [differ]
 
 
-def _outside(year: int, meaning: str) -> Problem:
-    return Problem(PARAMETERS, None, "stage_year", year, meaning, "warning")
+def _outside(where: str, year: int, meaning: str) -> Problem:
+    return Problem(where, None, "stage_year", year, meaning, "warning")
 
 
 def _early_difference(
